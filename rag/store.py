@@ -1,0 +1,97 @@
+"""Chroma adapter: the one module that imports chromadb.
+
+Embedded (PersistentClient under the data dir) by default, a Chroma server when ``NEWSDESK_CHROMA_URL`` is set.
+Embeddings are always computed by newsdesk and passed in, so Chroma never loads (or downloads) a model of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+
+from rag.settings import Settings
+
+Where = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    chunk_id: str
+    distance: float
+
+
+class VectorStore:
+    def __init__(self, settings: Settings, embedder_name: str, dim: int) -> None:
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            self._client: Any = chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        else:
+            settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+            self._client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+        self._collection = self._client.get_or_create_collection(
+            name=settings.collection,
+            embedding_function=None,
+            metadata={"hnsw:space": "cosine", "embedder": embedder_name, "dim": dim},
+        )
+        stored = self._collection.metadata or {}
+        if stored.get("embedder") not in (None, embedder_name):
+            raise RuntimeError(
+                f"collection {settings.collection!r} was built with embedder {stored.get('embedder')!r}, "
+                f"not {embedder_name!r}; use another NEWSDESK_COLLECTION or re-ingest into a fresh data dir"
+            )
+
+    def upsert(
+        self, ids: Sequence[str], vectors: np.ndarray, documents: Sequence[str], metadatas: Sequence[dict[str, Any]]
+    ) -> None:
+        if not ids:
+            return
+        self._collection.upsert(
+            ids=list(ids), embeddings=vectors.tolist(), documents=list(documents), metadatas=list(metadatas)
+        )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if ids:
+            self._collection.delete(ids=list(ids))
+
+    def query(self, vector: np.ndarray, k: int, where: Where | None = None) -> list[VectorHit]:
+        if k <= 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[vector.tolist()], n_results=k, where=where or None, include=["distances"]
+        )
+        ids = result["ids"][0]
+        distances = (result.get("distances") or [[0.0] * len(ids)])[0]
+        return [VectorHit(chunk_id=i, distance=float(d)) for i, d in zip(ids, distances, strict=True)]
+
+    def all_ids(self) -> set[str]:
+        ids: set[str] = set()
+        page = 5000
+        offset = 0
+        while True:
+            got = self._collection.get(limit=page, offset=offset, include=[])["ids"]
+            ids.update(got)
+            if len(got) < page:
+                return ids
+            offset += page
+
+    def count(self) -> int:
+        return int(self._collection.count())
+
+    def heartbeat(self) -> bool:
+        try:
+            self._client.heartbeat()
+        except Exception:
+            return False
+        return True

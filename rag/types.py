@@ -1,0 +1,103 @@
+"""The core's data: articles, chunks, passages and the cited, verified answers built from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Article(Frozen):
+    id: str
+    title: str
+    body: str
+    source: str = ""
+    url: str = ""
+    published_at: datetime | None = None
+    author: str = ""
+    category: str = ""
+    content_hash: str = ""
+
+
+class Chunk(Frozen):
+    """A token-bounded slice of an article; ``text == article.body[start:end]``."""
+
+    id: str
+    article_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+
+
+class Passage(Frozen):
+    """A retrieved chunk with the article metadata needed to cite it."""
+
+    chunk: Chunk
+    title: str
+    source: str
+    url: str
+    published_at: datetime | None
+    score: float = 0.0
+
+
+class Citation(Frozen):
+    n: int
+    article_id: str
+    chunk_id: str
+    title: str
+    source: str
+    url: str
+    published_at: datetime | None
+    quote: str = Field(description="Verbatim text of the article between start and end.")
+    start: int
+    end: int
+
+
+class AnswerSentence(Frozen):
+    text: str
+    citations: list[int]
+    support: float = Field(ge=0.0, le=1.0)
+    supported: bool
+
+
+Status = Literal["answered", "insufficient_evidence"]
+
+
+class Answer(Frozen):
+    question: str
+    answer: str
+    status: Status
+    sentences: list[AnswerSentence]
+    citations: list[Citation]
+    writer: str
+    prompt_id: str | None = None
+    timings: dict[str, float] = Field(default_factory=dict)
+
+
+class DraftSentence(Frozen):
+    """What a writer proposes: a sentence and the 1-based indexes of the passages it cites."""
+
+    text: str
+    passages: list[int]
+
+
+class Draft(Frozen):
+    sentences: list[DraftSentence]
+    writer: str
+    prompt_id: str | None = None
+
+
+class Filters(Frozen):
+    sources: list[str] = Field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.sources and self.since is None and self.until is None
