@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from rag.chunking import Chunker
 from rag.compose import NO_ANSWER, ExtractiveWriter, assemble
@@ -12,7 +13,7 @@ from rag.embedders import Embedder, HashingEmbedder, MiniLMEmbedder
 from rag.keyword import KeywordIndex
 from rag.llms import ModelWriter, Prompt, Writer
 from rag.registry import Registry
-from rag.retrieve import Retriever
+from rag.retrieve import RetrievalConfig, Retriever
 from rag.settings import Settings
 from rag.store import VectorStore
 from rag.types import Answer, Filters, Passage
@@ -76,7 +77,13 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         store=store,
         embedder=embedder,
         chunker=Chunker(settings.chunk_tokens, settings.chunk_overlap_tokens),
-        retriever=Retriever(registry, store, embedder, keyword),
+        retriever=Retriever(
+            registry, store, embedder, keyword,
+            RetrievalConfig(
+                settings.retrieval_mode, settings.dense_weight, settings.keyword_weight, settings.retrieve_candidates,
+                settings.query_understanding, settings.focus_weight, settings.max_chunks_per_article,
+            ),
+        ),
         writer=build_writer(settings, embedder),
         verifier=Verifier(embedder, settings.min_support),
     )
@@ -96,13 +103,19 @@ def answer_from_passages(services: Services, question: str, passages: Sequence[P
     )
 
 
-def ask(services: Services, question: str, filters: Filters | None = None, k: int | None = None) -> Answer:
+def ask(
+    services: Services,
+    question: str,
+    filters: Filters | None = None,
+    k: int | None = None,
+    as_of: datetime | None = None,
+) -> Answer:
     question = question.strip()
     if not question:
         raise ValueError("the question is empty")
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    passages = services.retriever.search(question, k or services.settings.retrieve_k, filters)
+    passages = services.retriever.search(question, k or services.settings.retrieve_k, filters, as_of)
     timings["retrieve_ms"] = _ms(started)
     if not passages:
         return Answer(

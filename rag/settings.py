@@ -24,6 +24,13 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(256, ge=32, le=2048)
     chunk_overlap_tokens: int = Field(32, ge=0, le=512)
 
+    retrieval_mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
+    dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in reciprocal-rank fusion.")
+    keyword_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in reciprocal-rank fusion.")
+    retrieve_candidates: int = Field(50, ge=1, le=1000, description="Depth of each ranking before fusion.")
+    query_understanding: bool = Field(True, description="Use outlets and dates named in the question.")
+    focus_weight: float = Field(1.0, ge=0.0, description="Fusion weight of each per-outlet / per-day sub-search.")
+    max_chunks_per_article: int = Field(0, ge=0, description="Cap on one article's chunks in results (0: none).")
     retrieve_k: int = Field(8, ge=1, le=100, description="Passages handed to the writer.")
     writer: Literal["extractive", "local", "openai"] = "extractive"
     max_answer_sentences: int = Field(4, ge=1, le=20)

@@ -1,0 +1,1 @@
+"""Evaluation harness over real news (../shared/data)."""

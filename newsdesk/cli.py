@@ -1,0 +1,161 @@
+"""newsdesk CLI: ingest, ask, serve, eval."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+import rag  # noqa: F401  (sets the no-telemetry environment before any SDK import)
+from rag.settings import Settings
+
+app = typer.Typer(help="Grounded news Q&A: ingest news, ask questions, get cited and verified answers.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluation suites over real news (writes DIR/summary.json).", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+console = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=False, disable=not console.is_terminal and not sys.stderr.isatty(),
+    )
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders: .json, .jsonl, .txt (first line is the title), .html")],
+) -> None:
+    """Ingest news articles; re-ingesting unchanged articles adds nothing, changed ones replace their chunks."""
+    from ingest.loaders import UnsupportedFile, expand_paths, read_records
+    from ingest.pipeline import Ingestor
+    from rag.pipeline import build_services
+
+    try:
+        files = expand_paths(paths)
+    except UnsupportedFile as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    records = [record for path in files for record in read_records(path)]
+    services = build_services(Settings())
+    ingestor = Ingestor(services)
+    ingestor.reconcile()
+    with _progress() as progress:
+        task = progress.add_task("ingesting", total=len(records))
+        report = ingestor.ingest(records, progress=lambda n: progress.advance(task, n))
+    for rejection in report.rejected:
+        console.print(f"[yellow]rejected[/yellow] {rejection.origin}: {rejection.reason}")
+    typer.echo(report.summary())
+    services.close()
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in your own words.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full response as JSON.")] = False,
+    source: Annotated[list[str] | None, typer.Option(help="Only this outlet (repeatable).")] = None,
+    k: Annotated[int | None, typer.Option(help="Passages to retrieve.")] = None,
+) -> None:
+    """Answer a question from the ingested news, citing passages; says so when the sources do not hold it."""
+    from rag.pipeline import ask as ask_question
+    from rag.pipeline import build_services
+    from rag.types import Filters
+
+    services = build_services(Settings())
+    if services.registry.counts()[0] == 0:
+        console.print("[red]error:[/red] no articles ingested yet; run `newsdesk ingest PATH` first")
+        raise typer.Exit(2)
+    try:
+        answer = ask_question(services, question, Filters(sources=source or []), k)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(answer.model_dump_json(indent=2))
+        return
+    typer.echo(answer.answer)
+    if answer.citations:
+        typer.echo("")
+    for citation in answer.citations:
+        date = citation.published_at.date().isoformat() if citation.published_at else "undated"
+        typer.echo(f"[{citation.n}] {citation.title} — {citation.source}, {date} (chars {citation.start}-{citation.end})")
+        typer.echo(f"    \"{citation.quote}\"")
+    typer.echo(f"\nstatus: {answer.status}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default NEWSDESK_HOST, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default NEWSDESK_PORT, 8000).")] = None,
+) -> None:
+    """Start the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = Settings()
+    bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(f"newsdesk API on http://{bind_host}:{bind_port} (docs: /docs) — data in {settings.data_dir}")
+    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    corpus: Annotated[Path, typer.Option(help="MultiHop-RAG style corpus.json")],
+    queries: Annotated[Path, typer.Option(help="MultiHop-RAG style queries JSON")],
+    out: Annotated[Path, typer.Option(help="Folder for summary.json and results.jsonl")],
+    mode: Annotated[str, typer.Option(help="hybrid | dense | keyword")] = "hybrid",
+    limit: Annotated[int | None, typer.Option(help="Only the first N non-null queries.")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Reuse this store (default: a temporary one).")] = None,
+) -> None:
+    """Retrieval quality (official MultiHop-RAG hit rule): hits@k, MRR@10 per question type, latency."""
+    from evals.retrieval import run_retrieval_eval
+
+    summary = run_retrieval_eval(corpus, queries, out, mode=mode, limit=limit, data_dir=data_dir, console=console)
+    typer.echo(json.dumps(summary, indent=2))
+
+
+@eval_app.command("answers")
+def eval_answers(
+    corpus: Annotated[Path, typer.Option(help="MultiHop-RAG style corpus.json")],
+    queries: Annotated[Path, typer.Option(help="MultiHop-RAG style queries JSON (null queries included)")],
+    out: Annotated[Path, typer.Option(help="Folder for summary.json and results.jsonl")],
+    writer: Annotated[str, typer.Option(help="extractive | local | openai")] = "extractive",
+    limit: Annotated[int | None, typer.Option(help="A stratified sample of N queries.")] = None,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    k: Annotated[int | None, typer.Option(help="Passages handed to the writer.")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Store to use (ingested if empty); default ./eval-out/store")] = None,
+) -> None:
+    """Answer accuracy (strict), abstention, citation precision/recall and supported-sentence share for a writer."""
+    from evals.answers import run_answer_eval, sample_queries
+    from evals.multihop import load_corpus
+    from ingest.articles import to_article
+    from ingest.pipeline import Ingestor
+    from rag.pipeline import build_services
+
+    overrides: dict[str, object] = {"writer": writer, "data_dir": data_dir or Path("eval-out/store")}
+    if k:
+        overrides["retrieve_k"] = k
+    services = build_services(Settings(**overrides))  # type: ignore[arg-type]
+    records = load_corpus(corpus)
+    with _progress() as progress:
+        task = progress.add_task("ingesting corpus (unchanged articles are skipped)", total=len(records))
+        Ingestor(services).ingest(records, progress=lambda n: progress.advance(task, n))
+    url_of = {to_article(r).id: str(r.get("url", "")) for r in records}
+    summary = run_answer_eval(services, sample_queries(queries, limit, seed), out, url_of=url_of, console=console)
+    typer.echo(json.dumps(summary, indent=2))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

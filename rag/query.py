@@ -1,0 +1,144 @@
+"""Query understanding without a model: outlets and dates named in a question.
+
+- Outlets: any source name present in the corpus metadata, matched case-sensitively as a phrase (with or without a
+  leading "The"), e.g. "as reported by TechCrunch", "'The Verge' claims".
+- Point dates ("on October 5, 2023", "2023-10-05", "yesterday") become day windows that retrieval searches in
+  addition to the whole store (a question may compare a dated report with another).
+- Ranges ("since Tuesday", "last week", "in October", "this month", "past 3 days") become a published-at filter,
+  resolved against ``as_of`` (default: now).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}  # keyed by first three letters
+WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
+_MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_MDY = re.compile(rf"\b{_MONTH}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I)
+_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?(?:,?\s+(\d{{4}}))?\b", re.I)
+_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_IN_MONTH = re.compile(rf"\b(?:in|during|throughout)\s+(?:early\s+|late\s+|mid-?)?{_MONTH}(?:\s+(\d{{4}}))?\b", re.I)
+_SINCE_WEEKDAY = re.compile(r"\bsince\s+(?:last\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+_PAST_N = re.compile(r"\b(?:past|last)\s+(\d{1,3})\s+(day|week|month)s?\b", re.I)
+_RELATIVE = {
+    "today": (0, 0), "yesterday": (1, 1), "this week": (None, 0), "last week": (7, 0), "past week": (7, 0),
+    "this month": (None, 0), "last month": (31, 0), "past month": (31, 0),
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    since: datetime
+    until: datetime
+
+
+@dataclass
+class QueryAnalysis:
+    sources: list[str] = field(default_factory=list)
+    days: list[Window] = field(default_factory=list)
+    range: Window | None = None
+
+
+def _day(year: int, month: int, day: int) -> Window | None:
+    try:
+        start = datetime(year, month, day, tzinfo=UTC)
+    except ValueError:
+        return None
+    return Window(start, start + timedelta(days=1) - timedelta(microseconds=1))
+
+
+def _month(year: int, month: int) -> Window:
+    start = datetime(year, month, 1, tzinfo=UTC)
+    last = calendar.monthrange(year, month)[1]
+    return Window(start, datetime(year, month, last, 23, 59, 59, 999999, tzinfo=UTC))
+
+
+def _year_for(month: int, as_of: datetime) -> int:
+    # "in October" means the most recent October not after as_of.
+    return as_of.year if month <= as_of.month else as_of.year - 1
+
+
+def source_pattern(sources: Iterable[str]) -> re.Pattern[str] | None:
+    variants: dict[str, str] = {}
+    for source in sources:
+        name = source.strip()
+        if not name:
+            continue
+        variants[name] = source
+        core = re.sub(r"^the\s+", "", name, flags=re.I)
+        if core != name and len(core) > 3:
+            variants[core] = source
+    if not variants:
+        return None
+    alternatives = sorted(variants, key=len, reverse=True)
+    return re.compile(r"(?<![\w])(" + "|".join(re.escape(v) for v in alternatives) + r")(?![\w])")
+
+
+def analyze(question: str, sources: Iterable[str], as_of: datetime | None = None) -> QueryAnalysis:
+    as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
+    analysis = QueryAnalysis()
+    known = list(sources)
+    pattern = source_pattern(known)
+    if pattern is not None:
+        lookup = {v.lower(): s for s in known for v in (s, re.sub(r"^the\s+", "", s, flags=re.I))}
+        for match in pattern.finditer(question):
+            source = lookup[match.group(1).lower()]
+            if source not in analysis.sources:
+                analysis.sources.append(source)
+    analysis.days = _point_dates(question, as_of)
+    analysis.range = _range(question, as_of)
+    return analysis
+
+
+def _point_dates(question: str, as_of: datetime) -> list[Window]:
+    days: list[Window] = []
+    for m in _MDY.finditer(question):
+        month = MONTHS[m.group(1).lower()[:3]]
+        year = int(m.group(3)) if m.group(3) else _year_for(month, as_of)
+        days.append(_day(year, month, int(m.group(2))))  # type: ignore[arg-type]
+    for m in _DMY.finditer(question):
+        month = MONTHS[m.group(2).lower()[:3]]
+        year = int(m.group(3)) if m.group(3) else _year_for(month, as_of)
+        days.append(_day(year, month, int(m.group(1))))  # type: ignore[arg-type]
+    for m in _ISO.finditer(question):
+        days.append(_day(int(m.group(1)), int(m.group(2)), int(m.group(3))))  # type: ignore[arg-type]
+    lowered = question.lower()
+    for word, back in (("today", 0), ("yesterday", 1)):
+        if re.search(rf"\b{word}\b", lowered):
+            d = as_of - timedelta(days=back)
+            days.append(_day(d.year, d.month, d.day))  # type: ignore[arg-type]
+    unique: list[Window] = []
+    for window in days:
+        if window is not None and window not in unique:
+            unique.append(window)
+    return unique
+
+
+def _range(question: str, as_of: datetime) -> Window | None:
+    lowered = question.lower()
+    end_of_today = datetime(as_of.year, as_of.month, as_of.day, 23, 59, 59, 999999, tzinfo=UTC)
+    start_of_today = end_of_today.replace(hour=0, minute=0, second=0, microsecond=0)
+    if m := _SINCE_WEEKDAY.search(question):
+        back = (as_of.weekday() - WEEKDAYS[m.group(1).lower()]) % 7 or 7
+        return Window(start_of_today - timedelta(days=back), end_of_today)
+    if m := _PAST_N.search(question):
+        n, unit = int(m.group(1)), m.group(2).lower()
+        days = n * {"day": 1, "week": 7, "month": 31}[unit]
+        return Window(start_of_today - timedelta(days=days), end_of_today)
+    if m := _IN_MONTH.search(question):
+        month = MONTHS[m.group(1).lower()[:3]]
+        year = int(m.group(2)) if m.group(2) else _year_for(month, as_of)
+        return _month(year, month)
+    for phrase, (back, _) in _RELATIVE.items():
+        if re.search(rf"\b{phrase}\b", lowered) and phrase not in ("today", "yesterday"):
+            if phrase == "this week":
+                return Window(start_of_today - timedelta(days=as_of.weekday()), end_of_today)
+            if phrase == "this month":
+                return Window(start_of_today.replace(day=1), end_of_today)
+            return Window(start_of_today - timedelta(days=back or 0), end_of_today)
+    return None

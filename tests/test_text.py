@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.settings import PROJECT_ROOT
+from rag.text import content_terms, names, numbers, split_sentences
+
+TEXT = (
+    "Dr. Yusra Penhallow led the U.S. team. It found 11 beetles! Did it rain?  Yes.\n"
+    "New paragraph here.\n\n   Mr. Smith said \"we won.\" Then he left."
+)
+
+
+def test_offsets_point_at_the_sentence_text() -> None:
+    spans = split_sentences(TEXT)
+    assert [s.text for s in spans] == [
+        "Dr. Yusra Penhallow led the U.S. team.",
+        "It found 11 beetles!",
+        "Did it rain?",
+        "Yes.",
+        "New paragraph here.",
+        'Mr. Smith said "we won."',
+        "Then he left.",
+    ]
+    for span in spans:
+        assert TEXT[span.start : span.end] == span.text
+
+
+def test_base_shifts_offsets() -> None:
+    plain = split_sentences(TEXT)
+    shifted = split_sentences(TEXT, base=1000)
+    assert [s.text for s in shifted] == [s.text for s in plain]
+    for a, b in zip(plain, shifted, strict=True):
+        assert (b.start, b.end) == (a.start + 1000, a.end + 1000)
+        assert TEXT[b.start - 1000 : b.end - 1000] == b.text
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Dr. Penhallow collected 11 specimens in the Lantern Room.",
+        "The U.S. market opens next year for the battery.",
+        "Lumentic Inc. and Harbor Co. signed the deal on Jan. 5 at 10 a.m. sharp.",
+        "Cases rose sharply, e.g. in the Old Mill district.",
+        "Sen. Brightwater met Gov. Pell and J. R. Tolkien fans.",
+    ],
+)
+def test_abbreviations_do_not_split(sentence: str) -> None:
+    spans = split_sentences(f"{sentence} Next sentence here.")
+    assert [s.text for s in spans] == [sentence, "Next sentence here."]
+
+
+def test_lines_always_break_sentences() -> None:
+    spans = split_sentences("A headline without a stop\nThe body starts here.")
+    assert [s.text for s in spans] == ["A headline without a stop", "The body starts here."]
+
+
+def test_empty_and_blank_text() -> None:
+    assert split_sentences("") == []
+    assert split_sentences("   \n\n  ") == []
+
+
+def test_sample_bodies_round_trip() -> None:
+    articles = json.loads((PROJECT_ROOT / "samples" / "news" / "fictional_news.json").read_text(encoding="utf-8"))
+    for article in articles:
+        body = article["body"]
+        spans = split_sentences(body)
+        assert len(spans) > 5
+        for span in spans:
+            assert body[span.start : span.end] == span.text
+            assert span.text == span.text.strip()
+        assert [s.start for s in spans] == sorted(s.start for s in spans)
+        assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
+
+
+def test_content_terms_numbers_and_names() -> None:
+    assert content_terms("The rivers were flooding at 6.4 meters") == ["river", "flood", "6.4", "meter"]
+    assert numbers("Up 1,200 votes to 6.4 in 2026") == {"1200", "6.4", "2026"}
+    assert names("Yesterday the team met Dr. Penhallow in Northfield.") == {"dr", "penhallow", "northfield"}
