@@ -21,6 +21,7 @@ from rag.registry import Registry
 _STEMMER = Stemmer.Stemmer("english")
 
 
+
 def tokenize(texts: list[str]) -> list[list[str]]:
     tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER.stemWords, return_ids=False, show_progress=False)
     return [list(t) for t in tokens]
@@ -53,7 +54,9 @@ class KeywordIndex:
             self._model = None
             return
         model = bm25s.BM25()
-        model.index(tokenize([c.text for c in chunks]), show_progress=False)
+        # The title is indexed with every chunk of its article: it names the story the chunk belongs to.
+        titles = self._registry.titles()
+        model.index(tokenize([f"{titles.get(c.article_id, '')}\n{c.text}" for c in chunks]), show_progress=False)
         self._model = model
         if self._directory is not None:
             tmp = self._directory.with_name(self._directory.name + ".tmp")
@@ -78,17 +81,23 @@ class KeywordIndex:
 
     def search(self, query: str, k: int, allowed_articles: set[str] | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, BM25 score) pairs with a positive score, optionally within some articles."""
+        return self.search_many(query, k, [allowed_articles])[0]
+
+    def search_many(
+        self, query: str, k: int, allowed: list[set[str] | None]
+    ) -> list[list[tuple[str, float]]]:
+        """One top-k list per allowed-article set (None: all), scoring the query only once."""
         model, chunk_ids, article_ids = self._current()
-        if model is None:
-            return []
-        query_tokens = tokenize([query])[0]
-        if not query_tokens:
-            return []
+        query_tokens = tokenize([query])[0] if model is not None else []
+        if model is None or not query_tokens:
+            return [[] for _ in allowed]
         scores = np.asarray(model.get_scores(query_tokens), dtype=np.float32)
-        if allowed_articles is not None:
-            mask = np.fromiter((a in allowed_articles for a in article_ids), dtype=bool, count=len(article_ids))
-            scores = np.where(mask, scores, 0.0)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
-        return [(chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        owners = np.asarray(article_ids)
+        results = []
+        for articles in allowed:
+            masked = scores if articles is None else np.where(np.isin(owners, list(articles)), scores, 0.0)
+            top_k = min(k, len(masked))
+            top = np.argpartition(-masked, top_k - 1)[:top_k]
+            top = top[np.argsort(-masked[top])]
+            results.append([(chunk_ids[i], float(masked[i])) for i in top if masked[i] > 0])
+        return results

@@ -42,6 +42,7 @@ class QueryAnalysis:
     sources: list[str] = field(default_factory=list)
     days: list[Window] = field(default_factory=list)
     range: Window | None = None
+    topic: str = ""  # the question without the outlet names and dates it mentions: what to search for
 
 
 def _day(year: int, month: int, day: int) -> Window | None:
@@ -92,6 +93,10 @@ def analyze(question: str, sources: Iterable[str], as_of: datetime | None = None
                 analysis.sources.append(source)
     analysis.days = _point_dates(question, as_of)
     analysis.range = _range(question, as_of)
+    topic = pattern.sub(" ", question) if pattern is not None and analysis.sources else question
+    for date_pattern in (_MDY, _DMY, _ISO):
+        topic = date_pattern.sub(" ", topic)
+    analysis.topic = " ".join(topic.split())
     return analysis
 
 

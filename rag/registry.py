@@ -169,6 +169,10 @@ class Registry:
             rows = self._conn.execute("SELECT * FROM chunks ORDER BY article_id, idx").fetchall()
         return [_chunk(r) for r in rows]
 
+    def titles(self) -> dict[str, str]:
+        with self._lock:
+            return {str(r[0]): str(r[1]) for r in self._conn.execute("SELECT id, title FROM articles")}
+
     def all_chunk_ids(self) -> set[str]:
         with self._lock:
             return {str(r[0]) for r in self._conn.execute("SELECT id FROM chunks")}

@@ -56,19 +56,21 @@ class Retriever:
     ) -> list[Passage]:
         filters = filters or Filters()
         analysis = analyze(query, self.known_sources(), as_of) if self.config.understand else QueryAnalysis()
-        if analysis.range is not None and filters.since is None and filters.until is None:
-            filters = filters.model_copy(update={"since": analysis.range.since, "until": analysis.range.until})
+        if analysis.topic:
+            query = analysis.topic
         vector = self.embedder.embed([query])[0] if self.config.mode != "keyword" else None
         depth = max(k, self.config.candidates)
-        rankings = [(1.0, self._ranking(query, vector, filters, depth))]
         # A question naming outlets or dates usually needs evidence from each: search each one on its own too.
-        focused: list[Filters] = []
+        searches = [filters]
         if not filters.sources:
-            focused += [filters.model_copy(update={"sources": [s]}) for s in analysis.sources]
-        for day in analysis.days:
-            focused.append(filters.model_copy(update={"since": day.since, "until": day.until}))
-        for sub in focused:
-            rankings.append((self.config.focus_weight, self._ranking(query, vector, sub, depth)))
+            searches += [filters.model_copy(update={"sources": [s]}) for s in analysis.sources]
+        # Dates in the question are soft: "a surge during December 2022" may describe events, not publication.
+        # Explicit since/until filters from the caller are hard and take precedence.
+        windows = analysis.days + ([analysis.range] if analysis.range is not None else [])
+        if filters.since is None and filters.until is None:
+            searches += [filters.model_copy(update={"since": w.since, "until": w.until}) for w in windows]
+        ranked_lists = self._rankings(query, vector, searches, depth)
+        rankings = [(1.0 if i == 0 else self.config.focus_weight, r) for i, r in enumerate(ranked_lists)]
         fused: dict[str, float] = {}
         for weight, ranking in rankings:
             for rank, chunk_id in enumerate(ranking):
@@ -76,21 +78,29 @@ class Retriever:
         ranked = sorted(fused.items(), key=lambda item: -item[1])
         return self._passages(ranked, k)
 
-    def _ranking(self, query: str, vector: np.ndarray | None, filters: Filters, depth: int) -> list[str]:
-        """One hybrid ranking of chunk ids under the filters (dense and BM25 fused by reciprocal rank)."""
-        allowed = None if filters.empty else self.registry.article_ids(
-            sources=filters.sources, since=filters.since, until=filters.until
-        )
-        if allowed is not None and not allowed:
-            return []
-        fused: dict[str, float] = {}
-        if vector is not None and self.config.mode in ("hybrid", "dense"):
-            for rank, hit in enumerate(self.store.query(vector, depth, _where(filters))):
-                fused[hit.chunk_id] = fused.get(hit.chunk_id, 0.0) + self.config.dense_weight / (RRF_K + rank + 1)
-        if self.config.mode in ("hybrid", "keyword"):
-            for rank, (chunk_id, _) in enumerate(self.keyword.search(query, depth, allowed)):
+    def _rankings(
+        self, query: str, vector: np.ndarray | None, searches: list[Filters], depth: int
+    ) -> list[list[str]]:
+        """One hybrid ranking of chunk ids per filter set (dense and BM25 fused by reciprocal rank)."""
+        allowed = [
+            None if f.empty else self.registry.article_ids(sources=f.sources, since=f.since, until=f.until)
+            for f in searches
+        ]
+        use_keyword = self.config.mode in ("hybrid", "keyword")
+        keyword_lists = self.keyword.search_many(query, depth, allowed) if use_keyword else [[] for _ in searches]
+        rankings: list[list[str]] = []
+        for filters, articles, keyword_hits in zip(searches, allowed, keyword_lists, strict=True):
+            if articles is not None and not articles:
+                rankings.append([])
+                continue
+            fused: dict[str, float] = {}
+            if vector is not None and self.config.mode in ("hybrid", "dense"):
+                for rank, hit in enumerate(self.store.query(vector, depth, _where(filters))):
+                    fused[hit.chunk_id] = fused.get(hit.chunk_id, 0.0) + self.config.dense_weight / (RRF_K + rank + 1)
+            for rank, (chunk_id, _) in enumerate(keyword_hits):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + self.config.keyword_weight / (RRF_K + rank + 1)
-        return [chunk_id for chunk_id, _ in sorted(fused.items(), key=lambda item: -item[1])]
+            rankings.append([chunk_id for chunk_id, _ in sorted(fused.items(), key=lambda item: -item[1])])
+        return rankings
 
     def _passages(self, ranked: list[tuple[str, float]], k: int) -> list[Passage]:
         # Resolve through the registry: a chunk id it does not hold (orphan, replaced version) is skipped.

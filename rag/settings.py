@@ -26,7 +26,8 @@ class Settings(BaseSettings):
 
     retrieval_mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
     dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in reciprocal-rank fusion.")
-    keyword_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in reciprocal-rank fusion.")
+    # BM25 is the stronger ranker on news (names, numbers): weight tuned on the MultiHop-RAG dev split (1.0/1.5/2.0/3.0).
+    keyword_weight: float = Field(3.0, ge=0.0, description="Weight of the BM25 ranking in reciprocal-rank fusion.")
     retrieve_candidates: int = Field(50, ge=1, le=1000, description="Depth of each ranking before fusion.")
     query_understanding: bool = Field(True, description="Use outlets and dates named in the question.")
     focus_weight: float = Field(1.0, ge=0.0, description="Fusion weight of each per-outlet / per-day sub-search.")
@@ -34,8 +35,10 @@ class Settings(BaseSettings):
     retrieve_k: int = Field(8, ge=1, le=100, description="Passages handed to the writer.")
     writer: Literal["extractive", "local", "openai"] = "extractive"
     max_answer_sentences: int = Field(4, ge=1, le=20)
-    # Below this question-relevance an extractive candidate sentence is not used; calibrated on the dev split.
-    min_relevance: float = Field(0.35, ge=0.0, le=1.0)
+    # Extractive writer: sentences below this relevance to the question are not used, and when the three best
+    # average below it the answer is insufficient_evidence. 0.28 measured on 150 MultiHop-RAG dev questions:
+    # null-query abstention 0.94, false abstention 0.10 (0.25: 0.78 / 0.02; 0.30: 0.94 / 0.19).
+    min_relevance: float = Field(0.28, ge=0.0, le=1.0)
     # A sentence whose support score is below this is unsupported (dropped or flagged).
     min_support: float = Field(0.6, ge=0.0, le=1.0)
     unsupported: Literal["drop", "flag"] = "drop"

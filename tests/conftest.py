@@ -1,5 +1,5 @@
-"""Shared fixtures: fast real stores (HashingEmbedder + real Chroma + SQLite in tmp), the sample articles, and one
-session-wide store built with the real packaged MiniLM model for the integration tests."""
+"""Shared fixtures: fast real stores (HashingEmbedder + real Chroma + SQLite in tmp), the sample articles,
+and one session-wide store built with the real packaged MiniLM model for the integration tests."""
 
 from __future__ import annotations
 
@@ -80,8 +80,12 @@ def make_passage() -> Callable[..., Passage]:
         chunk_id: str | None = None,
     ) -> Passage:
         chunk = Chunk(
-            id=chunk_id or f"c-{article_id}-{start}", article_id=article_id, index=0, text=body,
-            start=start, end=start + len(body),
+            id=chunk_id or f"c-{article_id}-{start}",
+            article_id=article_id,
+            index=0,
+            text=body,
+            start=start,
+            end=start + len(body),
         )
         return Passage(chunk=chunk, title=title, source=source, url=url, published_at=published_at)
 

@@ -90,8 +90,8 @@ def test_published_at_of_the_wrong_type_is_rejected(value: Any) -> None:
 
 
 def test_published_at_millisecond_epoch_is_rejected_not_crashing() -> None:
-    # Feeds often give epoch milliseconds; datetime.fromtimestamp raises ValueError/OverflowError for them, which
-    # must surface as InvalidArticle (a rejection), not escape and abort the whole ingest batch.
+    # Feeds often give epoch milliseconds; datetime.fromtimestamp raises ValueError/OverflowError for them,
+    # which must surface as InvalidArticle (a rejection), not escape and abort the whole ingest batch.
     for value in (1_758_000_000_000, 1e20):
         with pytest.raises(InvalidArticle):
             to_article(record(published_at=value))
@@ -157,14 +157,21 @@ def test_content_hash_tracks_every_field() -> None:
     base = to_article(record()).content_hash
     assert to_article(record()).content_hash == base
     for change in (
-        {"title": "Other"}, {"body": "Other body."}, {"source": "Other"}, {"url": "https://x.example.com"},
-        {"author": "Other"}, {"category": "Other"}, {"published_at": "2026-10-01T00:00:00Z"},
+        {"title": "Other"},
+        {"body": "Other body."},
+        {"source": "Other"},
+        {"url": "https://x.example.com"},
+        {"author": "Other"},
+        {"category": "Other"},
+        {"published_at": "2026-10-01T00:00:00Z"},
     ):
         assert to_article(record(**change)).content_hash != base, change
 
 
 def test_text_is_cleaned() -> None:
-    article = to_article(record(title=" Title\x00 ", body="Line one.\r\nLine two.   \n\n\n\n\nCafe\u0301 opens.\x07"))
+    article = to_article(
+        record(title=" Title\x00 ", body="Line one.\r\nLine two.   \n\n\n\n\nCafe\u0301 opens.\x07")
+    )
     assert article.title == "Title"
     assert article.body == "Line one.\nLine two.\n\nCafé opens."
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -41,7 +42,7 @@ def test_small_chunks_split_long_bodies_into_many() -> None:
 
 def test_consecutive_chunks_overlap() -> None:
     chunks = Chunker(64, 16).split("a1", "h", SHORT_SENTENCES)
-    for previous, following in zip(chunks, chunks[1:], strict=False):
+    for previous, following in itertools.pairwise(chunks):
         assert following.start < previous.end, (previous, following)
         shared = SHORT_SENTENCES[following.start : previous.end]
         assert previous.text.endswith(shared) and following.text.startswith(shared)
@@ -50,7 +51,7 @@ def test_consecutive_chunks_overlap() -> None:
 def test_no_overlap_when_overlap_is_zero() -> None:
     chunks = Chunker(64, 0).split("a1", "h", SHORT_SENTENCES)
     assert len(chunks) > 1
-    assert all(b.start >= a.end for a, b in zip(chunks, chunks[1:], strict=False))
+    assert all(b.start >= a.end for a, b in itertools.pairwise(chunks))
 
 
 def test_overlap_must_be_smaller_than_chunk() -> None:

@@ -19,8 +19,15 @@ PUBLISHED = datetime(2026, 9, 30, 10, tzinfo=UTC)
 @pytest.fixture
 def passages(make_passage: Callable[..., Passage]) -> list[Passage]:
     return [
-        make_passage(BODY_A, article_id="fict-006", start=40, title="Flood wall", source="Valley Wire",
-                     url="https://valleywire.example.com/wall", published_at=PUBLISHED),
+        make_passage(
+            BODY_A,
+            article_id="fict-006",
+            start=40,
+            title="Flood wall",
+            source="Valley Wire",
+            url="https://valleywire.example.com/wall",
+            published_at=PUBLISHED,
+        ),
         make_passage(BODY_B, article_id="fict-014", start=0, title="Election", source="Northfield Tribune"),
     ]
 
@@ -73,16 +80,24 @@ def test_identical_spans_share_one_citation_number(passages: list[Passage]) -> N
     )
     assert [c.n for c in answer.citations] == [1, 2]
     assert [s.citations for s in answer.sentences] == [[1], [2], [1]]
-    assert answer.answer == "The council voted 7 to 2 [1]. Helena Brightwater won [2]. The vote was 7 to 2 on Tuesday [1]."
+    assert (
+        answer.answer
+        == "The council voted 7 to 2 [1]. Helena Brightwater won [2]. The vote was 7 to 2 on Tuesday [1]."
+    )
 
 
 def test_different_spans_of_one_passage_get_different_numbers(passages: list[Passage]) -> None:
     answer = build(
-        [supported("Voted and costed.", Evidence(1, span(passages, 1, 0)), Evidence(1, span(passages, 1, 1)))],
+        [
+            supported(
+                "Voted and costed.", Evidence(1, span(passages, 1, 0)), Evidence(1, span(passages, 1, 1))
+            )
+        ],
         passages,
     )
     assert [c.quote for c in answer.citations] == [
-        "The council voted 7 to 2 on Tuesday.", "The wall will cost $18.6 million."
+        "The council voted 7 to 2 on Tuesday.",
+        "The wall will cost $18.6 million.",
     ]
     assert answer.sentences[0].citations == [1, 2]
     assert answer.answer == "Voted and costed [1][2]."
@@ -90,7 +105,10 @@ def test_different_spans_of_one_passage_get_different_numbers(passages: list[Pas
 
 def test_drop_mode_removes_unsupported_sentences(passages: list[Passage]) -> None:
     answer = build(
-        [unsupported("Acme will build the wall."), supported("Work starts in 2027.", Evidence(1, span(passages, 1, 2)))],
+        [
+            unsupported("Acme will build the wall."),
+            supported("Work starts in 2027.", Evidence(1, span(passages, 1, 2))),
+        ],
         passages,
     )
     assert [s.text for s in answer.sentences] == ["Work starts in 2027."]
@@ -100,7 +118,10 @@ def test_drop_mode_removes_unsupported_sentences(passages: list[Passage]) -> Non
 
 def test_flag_mode_keeps_unsupported_sentences_marked(passages: list[Passage]) -> None:
     answer = build(
-        [unsupported("Acme will build the wall."), supported("Work starts in 2027.", Evidence(1, span(passages, 1, 2)))],
+        [
+            unsupported("Acme will build the wall."),
+            supported("Work starts in 2027.", Evidence(1, span(passages, 1, 2))),
+        ],
         passages,
         mode="flag",
     )
@@ -114,7 +135,9 @@ def test_flag_mode_keeps_unsupported_sentences_marked(passages: list[Passage]) -
 
 @pytest.mark.parametrize("mode", ["drop", "flag"])
 def test_nothing_supported_is_insufficient_evidence(passages: list[Passage], mode: str) -> None:
-    answer = build([unsupported("Acme will build the wall."), unsupported("It costs $40 million.")], passages, mode)
+    answer = build(
+        [unsupported("Acme will build the wall."), unsupported("It costs $40 million.")], passages, mode
+    )
     assert answer.status == "insufficient_evidence"
     assert answer.answer == NO_ANSWER
     assert answer.sentences == [] and answer.citations == []
@@ -125,7 +148,7 @@ def test_empty_draft_is_insufficient_evidence(passages: list[Passage]) -> None:
     assert (answer.status, answer.answer, answer.citations) == ("insufficient_evidence", NO_ANSWER, [])
 
 
-# --- ExtractiveWriter -------------------------------------------------------------------------------------------
+# --- ExtractiveWriter ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("embedder", [None, HashingEmbedder()])
@@ -148,8 +171,10 @@ def test_extractive_writer_quotes_relevant_sentences_verbatim(
 
 def test_extractive_writer_respects_limits_and_relevance(make_passage: Callable[..., Passage]) -> None:
     body = (
-        "The ferry strike halted crossings to Gull Island. Ferry strike pickets gathered at Dock Street terminal. "
-        "Commuters blamed the ferry strike for crowded buses downtown. The ferry strike cost shops $2.3 million."
+        "The ferry strike halted crossings to Gull Island. "
+        "Ferry strike pickets gathered at Dock Street terminal. "
+        "Commuters blamed the ferry strike for crowded buses downtown. "
+        "The ferry strike cost shops $2.3 million."
     )
     passages = [make_passage(body, article_id="x"), make_passage(body.upper(), article_id="y")]
     draft = ExtractiveWriter(None, max_sentences=4, min_relevance=0.1).write("ferry strike", passages)
@@ -166,4 +191,6 @@ def test_extractive_writer_skips_short_and_duplicate_sentences(make_passage: Cal
         make_passage("The ferry strike ended on Friday after talks.", article_id="b"),
     ]
     draft = ExtractiveWriter(None, min_relevance=0.1).write("When did the ferry strike end?", passages)
-    assert [(s.text, s.passages) for s in draft.sentences] == [("The ferry strike ended on Friday after talks.", [1])]
+    assert [(s.text, s.passages) for s in draft.sentences] == [
+        ("The ferry strike ended on Friday after talks.", [1])
+    ]

@@ -10,7 +10,10 @@ from rag.settings import Settings
 
 def snapshot(services: Services) -> tuple[tuple[int, int], int, set[str], int]:
     return (
-        services.registry.counts(), services.store.count(), services.store.all_ids(), services.registry.generation()
+        services.registry.counts(),
+        services.store.count(),
+        services.store.all_ids(),
+        services.registry.generation(),
     )
 
 
@@ -26,7 +29,9 @@ def keyword_articles(services: Services, query: str) -> set[str]:
     return {article_of[chunk_id] for chunk_id, _ in hits}
 
 
-def test_first_ingest_adds_everything(services: Services, ingestor: Ingestor, sample_articles: list[dict[str, Any]]) -> None:
+def test_first_ingest_adds_everything(
+    services: Services, ingestor: Ingestor, sample_articles: list[dict[str, Any]]
+) -> None:
     report = ingestor.ingest(sample_articles)
     assert (report.added, report.updated, report.unchanged, report.rejected) == (16, 0, 0, [])
     articles, chunks = services.registry.counts()
@@ -60,15 +65,20 @@ def test_unchanged_survives_a_restart(
         reopened.close()
 
 
-def test_changed_body_replaces_all_old_chunks(loaded: Services, sample_articles: list[dict[str, Any]]) -> None:
+def test_changed_body_replaces_all_old_chunks(
+    loaded: Services, sample_articles: list[dict[str, Any]]
+) -> None:
     old_ids = set(loaded.registry.chunk_ids("fict-003"))
     others_before = loaded.registry.all_chunk_ids() - old_ids
     assert old_ids <= loaded.store.all_ids()
     edited = dict(sample_articles[2])
     assert edited["id"] == "fict-003"
-    edited["body"] = edited["body"].replace("6.4 meters", "6.5 meters") + "\n\nCorrection: an earlier version misstated the crest."
+    edited["body"] = (
+        edited["body"].replace("6.4 meters", "6.5 meters")
+        + "\n\nCorrection: an earlier version misstated the crest."
+    )
 
-    report = Ingestor(loaded).ingest(sample_articles[:2] + [edited])
+    report = Ingestor(loaded).ingest([*sample_articles[:2], edited])
 
     assert (report.added, report.updated, report.unchanged) == (0, 1, 2)
     new_ids = set(loaded.registry.chunk_ids("fict-003"))
@@ -168,8 +178,8 @@ def test_good_records_around_a_bad_one_are_ingested(services: Services, ingestor
 
 
 def test_millisecond_timestamp_is_rejected_not_fatal(services: Services, ingestor: Ingestor) -> None:
-    # A record with epoch milliseconds must be rejected like any invalid record; today the ValueError escapes and
-    # aborts the whole batch, so the good article after it is never stored.
+    # A record with epoch milliseconds must be rejected like any invalid record; today the ValueError escapes
+    # and aborts the whole batch, so the good article after it is never stored.
     records = [
         {"id": "ms", "title": "Millis", "body": "Dated in milliseconds.", "published_at": 1_758_000_000_000},
         {"id": "ok", "title": "Fine", "body": "A good article."},
@@ -187,7 +197,9 @@ def test_reconcile_removes_orphan_vectors(loaded: Services) -> None:
     text = "Kofi Lindqvist scored the winning goal in the Coastal Cup final."
     orphan_ids = ["c_orphan_one", "c_orphan_two"]
     loaded.store.upsert(
-        orphan_ids, loaded.embedder.embed([text, text]), [text, text],
+        orphan_ids,
+        loaded.embedder.embed([text, text]),
+        [text, text],
         [{"article_id": "gone", "source": "Ghost"}, {"article_id": "gone", "source": "Ghost"}],
     )
     assert loaded.store.all_ids() == before | set(orphan_ids)

@@ -13,7 +13,8 @@ from rag.types import DraftSentence, Passage
 
 CREST = (
     "The Tamsin River crested at a record 6.4 meters at the Mill Street gauge at 3:40 a.m. on Friday, "
-    "September 11, 2026, flooding streets in Northfield's Old Mill district and forcing the evacuation of 214 homes."
+    "September 11, 2026, flooding streets in Northfield's Old Mill district and forcing the evacuation "
+    "of 214 homes."
 )
 
 
@@ -35,7 +36,7 @@ def prompt() -> Prompt:
     return Prompt(Settings().prompts_dir, "answer", 1)
 
 
-# --- parse_cited_text ---------------------------------------------------------------------------------------------
+# --- parse_cited_text ---------------------------------------------------------------------------------------
 
 
 def test_markers_before_the_full_stop() -> None:
@@ -89,14 +90,16 @@ def test_one_word_fragments_are_dropped() -> None:
     ]
 
 
-# --- Prompt and ModelWriter ---------------------------------------------------------------------------------------
+# --- Prompt and ModelWriter ---------------------------------------------------------------------------------
 
 
 def test_prompt_renders_numbered_passages_and_the_question(
     prompt: Prompt, make_passage: Callable[..., Passage]
 ) -> None:
     passages = [
-        make_passage("First passage text.", source="Valley Wire", published_at=datetime(2026, 9, 30, tzinfo=UTC)),
+        make_passage(
+            "First passage text.", source="Valley Wire", published_at=datetime(2026, 9, 30, tzinfo=UTC)
+        ),
         make_passage("Second </passage> text.", article_id="b", source="Northfield Tribune"),
     ]
     user = prompt.render("What happened?", passages)

@@ -21,12 +21,12 @@ NEWS_HTML = """<!doctype html><html><head><title>Harbor Ledger: Ferry deal ratif
 <meta property="article:published_time" content="2026-10-24T07:00:00+00:00">
 </head><body><nav><a href="/">Home</a> <a href="/sports">Sports</a></nav>
 <article><h1>Ferry deal ratified</h1>
-<p>Members of the Bay Ferry Workers Union ratified the new contract by 289 votes to 44 on Friday, ending a strike
-that had halted crossings for weeks.</p>
-<p>Full service on all routes will resume on Monday, October 26, the Halden Bay Ferry Company said in a statement
-to passengers.</p>
-<p>The deal gives workers a raise of 4.5 percent a year for three years plus a signing bonus of $1,200 for each
-member.</p>
+<p>Members of the Bay Ferry Workers Union ratified the new contract by 289 votes to 44 on Friday, ending a
+strike that had halted crossings for weeks.</p>
+<p>Full service on all routes will resume on Monday, October 26, the Halden Bay Ferry Company said in a
+statement to passengers.</p>
+<p>The deal gives workers a raise of 4.5 percent a year for three years plus a signing bonus of $1,200 for
+each member.</p>
 </article><footer>Copyright 2026 The Harbor Ledger. All rights reserved.</footer></body></html>"""
 
 
@@ -82,7 +82,9 @@ def test_jsonl_with_a_malformed_line(tmp_path: Path) -> None:
 
 
 def test_txt_first_line_is_the_title(tmp_path: Path) -> None:
-    path = write(tmp_path / "story.txt", "  Ferry strike ends  \nThe strike is over.\n\nService resumes Monday.\n")
+    path = write(
+        tmp_path / "story.txt", "  Ferry strike ends  \nThe strike is over.\n\nService resumes Monday.\n"
+    )
     (record,) = list(read_records(path))
     assert record.error is None and record.data is not None
     assert record.data["title"] == "Ferry strike ends"
@@ -122,7 +124,9 @@ def test_html_without_text_is_an_error_record(tmp_path: Path) -> None:
 
 def test_non_utf8_file_gives_an_error_record(tmp_path: Path) -> None:
     path = tmp_path / "latin1.json"
-    path.write_bytes(json.dumps({"title": "Café", "body": "Crème brûlée"}, ensure_ascii=False).encode("latin-1"))
+    path.write_bytes(
+        json.dumps({"title": "Café", "body": "Crème brûlée"}, ensure_ascii=False).encode("latin-1")
+    )
     records = list(read_records(path))
     assert len(records) == 1
     assert records[0].data is None
@@ -151,8 +155,10 @@ def test_expand_paths_rejects_missing_path(tmp_path: Path) -> None:
 def test_expand_paths_walks_folders_in_a_stable_order(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     files = [
-        write(tmp_path / "b.json", "[]"), write(tmp_path / "a.txt", "T\nB"),
-        write(tmp_path / "sub" / "c.jsonl", ""), write(tmp_path / "sub" / "d.HTML", "<p>x</p>"),
+        write(tmp_path / "b.json", "[]"),
+        write(tmp_path / "a.txt", "T\nB"),
+        write(tmp_path / "sub" / "c.jsonl", ""),
+        write(tmp_path / "sub" / "d.HTML", "<p>x</p>"),
     ]
     write(tmp_path / "notes.md", "ignored in folders")
     assert expand_paths([tmp_path]) == sorted(files)

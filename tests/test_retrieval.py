@@ -38,9 +38,7 @@ def mode_services(request: pytest.FixtureRequest, store_dir: Path) -> Iterator[S
 
 @pytest.fixture(scope="module")
 def meta(sample_articles_data: list[dict[str, Any]]) -> dict[str, tuple[str, datetime]]:
-    return {
-        a["id"]: (a["source"], datetime.fromisoformat(a["published_at"])) for a in sample_articles_data
-    }
+    return {a["id"]: (a["source"], datetime.fromisoformat(a["published_at"])) for a in sample_articles_data}
 
 
 def test_mode_is_taken_from_settings(mode_services: Services) -> None:
@@ -116,7 +114,22 @@ def test_k_limits_the_passages(mode_services: Services) -> None:
 
 def test_filtered_answer_cites_only_that_source(mode_services: Services) -> None:
     answer = ask(
-        mode_services, "How much had the ferry strike cost Port Halden businesses?", Filters(sources=["Valley Wire"])
+        mode_services,
+        "How much had the ferry strike cost Port Halden businesses?",
+        Filters(sources=["Valley Wire"]),
     )
     assert answer.status == "answered"
     assert answer.citations and {c.source for c in answer.citations} == {"Valley Wire"}
+
+
+def test_month_named_in_question_does_not_hide_a_later_report(store_dir: Path) -> None:
+    # "in September 2026" names when the flu cases happened; the report (fict-009) was published October 9.
+    # Query understanding turns the month into a hard published-at filter, so the only article holding the
+    # answer is excluded (with query_understanding=False it ranks first in every mode).
+    services = build_services(Settings(data_dir=store_dir, embedder="hashing"))
+    try:
+        question = "How many laboratory-confirmed flu cases did Northfield County record in September 2026?"
+        passages = services.retriever.search(question, 8)
+        assert "fict-009" in {p.chunk.article_id for p in passages}
+    finally:
+        services.close()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -9,7 +10,7 @@ from rag.text import content_terms, names, numbers, split_sentences
 
 TEXT = (
     "Dr. Yusra Penhallow led the U.S. team. It found 11 beetles! Did it rain?  Yes.\n"
-    "New paragraph here.\n\n   Mr. Smith said \"we won.\" Then he left."
+    'New paragraph here.\n\n   Mr. Smith said "we won." Then he left.'
 )
 
 
@@ -63,7 +64,9 @@ def test_empty_and_blank_text() -> None:
 
 
 def test_sample_bodies_round_trip() -> None:
-    articles = json.loads((PROJECT_ROOT / "samples" / "news" / "fictional_news.json").read_text(encoding="utf-8"))
+    articles = json.loads(
+        (PROJECT_ROOT / "samples" / "news" / "fictional_news.json").read_text(encoding="utf-8")
+    )
     for article in articles:
         body = article["body"]
         spans = split_sentences(body)
@@ -72,7 +75,7 @@ def test_sample_bodies_round_trip() -> None:
             assert body[span.start : span.end] == span.text
             assert span.text == span.text.strip()
         assert [s.start for s in spans] == sorted(s.start for s in spans)
-        assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
+        assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
 
 
 def test_content_terms_numbers_and_names() -> None:

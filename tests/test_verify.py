@@ -8,7 +8,10 @@ from rag.embedders import HashingEmbedder
 from rag.types import DraftSentence, Passage
 from rag.verify import NUMBER_MISMATCH_CAP, CheckedSentence, Verifier
 
-SPORT = "Kofi Lindqvist scored in the 112th minute to win the Coastal Cup final. The Mariners beat Ashbury Rovers 3-2."
+SPORT = (
+    "Kofi Lindqvist scored in the 112th minute to win the Coastal Cup final. "
+    "The Mariners beat Ashbury Rovers 3-2."
+)
 FLOOD = (
     "The Tamsin River crested at a record 6.4 meters at the Mill Street gauge. "
     "About 214 homes were evacuated in the Old Mill district."
@@ -20,7 +23,10 @@ HOMES = "About 214 homes were evacuated in the Old Mill district."
 @pytest.fixture
 def passages(make_passage: Callable[..., Passage]) -> list[Passage]:
     # Passage 1 is about football, passage 2 about the flood (it starts at offset 100 of its article).
-    return [make_passage(SPORT, article_id="sport", start=10), make_passage(FLOOD, article_id="flood", start=100)]
+    return [
+        make_passage(SPORT, article_id="sport", start=10),
+        make_passage(FLOOD, article_id="flood", start=100),
+    ]
 
 
 @pytest.fixture(params=["hashing", "no-embedder"])
@@ -62,7 +68,10 @@ def test_sentence_with_a_changed_number_is_unsupported(
 
 def test_sentence_with_an_invented_name_scores_lower(verifier: Verifier, passages: list[Passage]) -> None:
     invented = "About 214 homes were evacuated in the Old Mill district by Acme Rescue."
-    assert check_one(verifier, invented, [2], passages).support < check_one(verifier, HOMES, [2], passages).support
+    assert (
+        check_one(verifier, invented, [2], passages).support
+        < check_one(verifier, HOMES, [2], passages).support
+    )
 
 
 def test_citation_to_a_missing_passage_is_removed(verifier: Verifier, passages: list[Passage]) -> None:

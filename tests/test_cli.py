@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newsdesk.cli import app
+from rag.settings import PROJECT_ROOT
+
+SAMPLES_DIR = PROJECT_ROOT / "samples" / "news"
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("NEWSDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "hashing")
+    return CliRunner()
+
+
+def flat(text: str) -> str:
+    """Output with line wrapping undone (rich wraps stderr messages at the console width)."""
+    return " ".join(text.split())
+
+
+def ingest_samples(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["ingest", str(SAMPLES_DIR)])
+    assert result.exit_code == 0, result.output
+
+
+def test_ingest_then_reingest(runner: CliRunner, tmp_path: Path) -> None:
+    first = runner.invoke(app, ["ingest", str(SAMPLES_DIR)])
+    assert first.exit_code == 0, first.output
+    assert "added 16, updated 0, unchanged 0, rejected 0" in first.stdout
+    assert (tmp_path / "data" / "articles.sqlite3").exists()
+
+    second = runner.invoke(app, ["ingest", str(SAMPLES_DIR / "fictional_news.json")])
+    assert second.exit_code == 0, second.output
+    assert "added 0, updated 0, unchanged 16, rejected 0 (0 chunks written" in second.stdout
+
+
+def test_ingest_bad_records_exits_1_with_reasons(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(
+        json.dumps({"id": "ok-1", "title": "Good", "body": "A good article about the ferry strike."})
+        + "\n"
+        + json.dumps({"id": "no-body", "title": "Missing body"})
+        + "\n"
+        + "{broken\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["ingest", str(path)])
+    assert result.exit_code == 1
+    output = flat(result.output)
+    assert "added 1, updated 0, unchanged 0, rejected 2" in output
+    assert "bad.jsonl:2: missing body (give 'body' or 'text')" in output
+    assert "bad.jsonl:3: malformed JSON" in output
+
+
+def test_ingest_non_utf8_file_exits_1(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("Caf\u00e9 news\nCr\u00e8me br\u00fbl\u00e9e festival opens.".encode("latin-1"))
+    result = runner.invoke(app, ["ingest", str(path)])
+    assert result.exit_code == 1
+    assert "not UTF-8 text" in flat(result.output)
+
+
+def test_unknown_file_type_exits_2_before_writing(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "feed.csv"
+    path.write_text("title,body\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(SAMPLES_DIR), str(path)])
+    assert result.exit_code == 2
+    output = flat(result.output)
+    assert "unsupported file type '.csv'" in output
+    assert not (tmp_path / "data").exists()  # nothing was ingested, not even the good folder
+
+
+def test_missing_path_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(tmp_path / "nope.json")])
+    assert result.exit_code == 2
+    assert "no such file or directory" in flat(result.output)
+
+
+def test_ask_json(runner: CliRunner) -> None:
+    ingest_samples(runner)
+    result = runner.invoke(app, ["ask", "--json", "Who scored the winning goal in the Coastal Cup final?"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["status"] == "answered"
+    assert "Lindqvist" in body["answer"]
+    assert body["citations"] and all(c["quote"] for c in body["citations"])
+
+
+def test_ask_json_off_topic(runner: CliRunner) -> None:
+    ingest_samples(runner)
+    result = runner.invoke(app, ["ask", "--json", "What is a good recipe for sourdough bread?"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["status"] == "insufficient_evidence"
+
+
+def test_ask_text_output_lists_citations(runner: CliRunner) -> None:
+    ingest_samples(runner)
+    result = runner.invoke(
+        app, ["ask", "--source", "Valley Wire", "How much had the ferry strike cost Port Halden businesses?"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "status: answered" in result.stdout
+    assert "[1] " in result.stdout and "Valley Wire, 2026-" in result.stdout
+    assert "The Harbor Ledger" not in result.stdout
+
+
+def test_ask_before_ingest_exits_2(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["ask", "Who won?"])
+    assert result.exit_code == 2
+    assert "no articles ingested yet" in flat(result.output)
+
+
+def test_ask_blank_question_exits_2(runner: CliRunner) -> None:
+    ingest_samples(runner)
+    result = runner.invoke(app, ["ask", "   "])
+    assert result.exit_code == 2
+    assert "the question is empty" in flat(result.output)
