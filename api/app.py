@@ -22,7 +22,9 @@ INDEX_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8"><titl
 <code>POST /v1/ask</code>.</p></body></html>"""
 
 
-def create_app(settings: Settings | None = None, services_factory: Callable[[Settings], Services] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, services_factory: Callable[[Settings], Services] | None = None
+) -> FastAPI:
     settings = settings or Settings()
     factory = services_factory or build_services
 

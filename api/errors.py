@@ -17,7 +17,9 @@ def error(status: int, code: str, message: str) -> JSONResponse:
 def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "http_error"
+        )
         return error(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(RequestValidationError)

@@ -21,10 +21,12 @@ class FiltersIn(Strict):
 
 
 class AskRequest(Strict):
-    question: str = Field(min_length=1, max_length=2000)
+    question: str = Field(min_length=1, max_length=2000, pattern=r"\S", description="Must not be blank.")
     filters: FiltersIn | None = None
     k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default: server setting).")
-    as_of: datetime | None = Field(None, description="Resolve relative dates in the question against this time.")
+    as_of: datetime | None = Field(
+        None, description="Resolve relative dates in the question against this time."
+    )
 
 
 AskResponse = Answer
@@ -32,7 +34,7 @@ AskResponse = Answer
 
 class IngestRequest(BaseModel):
     # Items are validated one by one by the ingest pipeline so one bad article is rejected, not the whole batch.
-    articles: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
+    articles: list[Any] = Field(min_length=1, max_length=1000)
 
 
 class RejectedOut(BaseModel):

@@ -56,20 +56,28 @@ def sample_queries(path: Path, limit: int | None, seed: int) -> list[Query]:
         by_type[query.question_type].append(query)
     rng = random.Random(seed)
     chosen: list[Query] = []
-    for kind, items in sorted(by_type.items()):
+    for _, items in sorted(by_type.items()):
         share = max(1, round(limit * len(items) / len(queries)))
         chosen.extend(rng.sample(items, min(share, len(items))))
     return sorted(chosen, key=lambda q: q.qid)[:limit]
 
 
 def run_answer_eval(
-    services: Services, queries: list[Query], out: Path, *, url_of: dict[str, str], console: Console | None = None
+    services: Services,
+    queries: list[Query],
+    out: Path,
+    *,
+    url_of: dict[str, str],
+    console: Console | None = None,
 ) -> dict[str, Any]:
     """``url_of`` maps article ids to corpus URLs (the gold evidence is named by URL)."""
     console = console or Console(stderr=True)
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
-    with (out / "results.jsonl").open("w", encoding="utf-8") as results, Progress(console=console, transient=True) as bar:
+    with (
+        (out / "results.jsonl").open("w", encoding="utf-8") as results,
+        Progress(console=console, transient=True) as bar,
+    ):
         task = bar.add_task(f"asking ({services.writer.name})", total=len(queries))
         for query in queries:
             started = time.perf_counter()
@@ -77,13 +85,20 @@ def run_answer_eval(
             cited_urls = [url_of.get(c.article_id, "") for c in answer.citations]
             gold = set(query.evidence_urls)
             row = {
-                "qid": query.qid, "type": query.question_type, "query": query.text, "gold": query.answer,
-                "answer": answer.answer, "status": answer.status,
+                "qid": query.qid,
+                "type": query.question_type,
+                "query": query.text,
+                "gold": query.answer,
+                "answer": answer.answer,
+                "status": answer.status,
                 "strict": answer.status == "answered" and strict_correct(answer.answer, query.answer),
                 "any_word": answer.status == "answered" and any_shared_word(answer.answer, query.answer),
-                "cited_gold": sum(u in gold for u in cited_urls), "cited": len(cited_urls),
-                "cited_gold_articles": len(set(cited_urls) & gold), "gold_articles": len(gold),
-                "sentences": len(answer.sentences), "supported": sum(s.supported for s in answer.sentences),
+                "cited_gold": sum(u in gold for u in cited_urls),
+                "cited": len(cited_urls),
+                "cited_gold_articles": len(set(cited_urls) & gold),
+                "gold_articles": len(gold),
+                "sentences": len(answer.sentences),
+                "supported": sum(s.supported for s in answer.sentences),
                 "seconds": round(time.perf_counter() - started, 3),
             }
             rows.append(row)
@@ -112,7 +127,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "null_abstention_rate": mean([float(r["status"] == "insufficient_evidence") for r in null]),
         "false_abstention_rate": mean([float(r["status"] == "insufficient_evidence") for r in answerable]),
         "citation_precision": mean([r["cited_gold"] / r["cited"] for r in with_citations]),
-        "citation_recall": mean([r["cited_gold_articles"] / r["gold_articles"] for r in answerable if r["gold_articles"]]),
+        "citation_recall": mean(
+            [r["cited_gold_articles"] / r["gold_articles"] for r in answerable if r["gold_articles"]]
+        ),
         "supported_sentence_share": mean([r["supported"] / r["sentences"] for r in rows if r["sentences"]]),
         "seconds_per_question": mean([r["seconds"] for r in rows]),
         "per_type": {

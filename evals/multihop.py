@@ -27,8 +27,11 @@ def load_queries(path: Path, include_null: bool = False) -> list[Query]:
         evidence = item.get("evidence_list") or []
         queries.append(
             Query(
-                qid=str(item.get("qid", item.get("index"))), text=item["query"], answer=item["answer"],
-                question_type=item["question_type"], facts=[e["fact"] for e in evidence],
+                qid=str(item.get("qid", item.get("index"))),
+                text=item["query"],
+                answer=item["answer"],
+                question_type=item["question_type"],
+                facts=[e["fact"] for e in evidence],
                 evidence_urls=sorted({e["url"] for e in evidence}),
             )
         )

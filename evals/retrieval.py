@@ -56,7 +56,7 @@ def run_retrieval_eval(
     queries = load_queries(queries_path)[:limit] if limit else load_queries(queries_path)
     corpus = load_corpus(corpus_path)
     with tempfile.TemporaryDirectory(prefix="newsdesk-eval-") as tmp:
-        settings = Settings(data_dir=data_dir or Path(tmp), retrieval_mode=mode)  # type: ignore[arg-type]
+        settings = Settings(data_dir=data_dir or Path(tmp), retrieval_mode=mode)
         services = build_services(settings)
         started = time.perf_counter()
         with Progress(console=console, transient=True) as progress:
@@ -64,10 +64,15 @@ def run_retrieval_eval(
             report = Ingestor(services).ingest(corpus, progress=lambda n: progress.advance(task, n))
         ingest_s = time.perf_counter() - started
         # Relative dates in the questions are read as of the newest article, as a user at that time would mean them.
-        as_of = max((a.published_at for a in services.registry.articles(limit=1)[0] if a.published_at), default=None)
+        as_of = max(
+            (a.published_at for a in services.registry.articles(limit=1)[0] if a.published_at), default=None
+        )
         per_type: dict[str, list[dict[str, float]]] = defaultdict(list)
         latencies: list[float] = []
-        with (out / "results.jsonl").open("w", encoding="utf-8") as results, Progress(console=console, transient=True) as progress:
+        with (
+            (out / "results.jsonl").open("w", encoding="utf-8") as results,
+            Progress(console=console, transient=True) as progress,
+        ):
             task = progress.add_task("querying", total=len(queries))
             for query in queries:
                 t0 = time.perf_counter()
@@ -76,11 +81,22 @@ def run_retrieval_eval(
                 hits = [is_hit(p.chunk.text, query.facts) for p in passages]
                 scores = score_ranking(hits, [p.url for p in passages], query.evidence_urls)
                 per_type[query.question_type].append(scores)
-                results.write(json.dumps({
-                    "qid": query.qid, "type": query.question_type, "query": query.text, **scores,
-                    "retrieved": [{"chunk_id": p.chunk.id, "url": p.url, "hit": h} for p, h in zip(passages, hits, strict=True)],
-                    "latency_ms": round(latencies[-1], 2),
-                }) + "\n")
+                results.write(
+                    json.dumps(
+                        {
+                            "qid": query.qid,
+                            "type": query.question_type,
+                            "query": query.text,
+                            **scores,
+                            "retrieved": [
+                                {"chunk_id": p.chunk.id, "url": p.url, "hit": h}
+                                for p, h in zip(passages, hits, strict=True)
+                            ],
+                            "latency_ms": round(latencies[-1], 2),
+                        }
+                    )
+                    + "\n"
+                )
                 progress.advance(task)
         chunks = services.registry.counts()[1]
         services.close()
@@ -95,14 +111,27 @@ def run_retrieval_eval(
             t: {"n": len(v), **{m: round(statistics.fmean(s[m] for s in v), 4) for m in metrics}}
             for t, v in sorted(per_type.items())
         },
-        "latency_ms": {"p50": round(_percentile(latencies, 0.5), 2), "p95": round(_percentile(latencies, 0.95), 2)},
-        "corpus": {"articles": len(corpus), "chunks": chunks, "ingest_s": round(ingest_s, 1),
-                   "rejected": len(report.rejected)},
-        "settings": {"chunk_tokens": settings.chunk_tokens, "overlap": settings.chunk_overlap_tokens,
-                     "embedder": services.embedder.name, "dense_weight": settings.dense_weight,
-                     "keyword_weight": settings.keyword_weight, "candidates": settings.retrieve_candidates,
-                     "query_understanding": settings.query_understanding, "focus_weight": settings.focus_weight,
-                     "max_chunks_per_article": settings.max_chunks_per_article},
+        "latency_ms": {
+            "p50": round(_percentile(latencies, 0.5), 2),
+            "p95": round(_percentile(latencies, 0.95), 2),
+        },
+        "corpus": {
+            "articles": len(corpus),
+            "chunks": chunks,
+            "ingest_s": round(ingest_s, 1),
+            "rejected": len(report.rejected),
+        },
+        "settings": {
+            "chunk_tokens": settings.chunk_tokens,
+            "overlap": settings.chunk_overlap_tokens,
+            "embedder": services.embedder.name,
+            "dense_weight": settings.dense_weight,
+            "keyword_weight": settings.keyword_weight,
+            "candidates": settings.retrieve_candidates,
+            "query_understanding": settings.query_understanding,
+            "focus_weight": settings.focus_weight,
+            "max_chunks_per_article": settings.max_chunks_per_article,
+        },
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary

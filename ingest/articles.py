@@ -31,7 +31,10 @@ def parse_published(value: Any) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=UTC)
+        try:
+            return datetime.fromtimestamp(value, tz=UTC)
+        except (ValueError, OverflowError, OSError) as exc:
+            raise InvalidArticle(f"published_at {value!r} is not a Unix time in seconds") from exc
     if not isinstance(value, str):
         raise InvalidArticle(f"published_at must be an ISO 8601 string, got {type(value).__name__}")
     text = value.strip().replace("Z", "+00:00")

@@ -22,5 +22,7 @@ def extract_article(html: str, url: str = "") -> dict[str, Any]:
         "url": data.get("url") or url,
         "published_at": data.get("date") or None,
         "author": data.get("author") or "",
-        "category": ", ".join(data.get("categories") or []) if isinstance(data.get("categories"), list) else "",
+        "category": ", ".join(data.get("categories") or [])
+        if isinstance(data.get("categories"), list)
+        else "",
     }

@@ -63,7 +63,9 @@ def read_records(path: Path) -> Iterator[Record]:
                 yield Record(origin, None, f"malformed JSON: {exc.msg} at column {exc.colno}")
     elif suffix == ".txt":
         title, _, body = text.strip().partition("\n")
-        yield Record(str(path), {"title": title.strip(), "body": body.strip(), "url": path.resolve().as_uri()})
+        yield Record(
+            str(path), {"title": title.strip(), "body": body.strip(), "url": path.resolve().as_uri()}
+        )
     else:
         data = extract_article(text, url=path.resolve().as_uri())
         if not data["body"].strip():

@@ -58,13 +58,17 @@ class Ingestor:
         self.services.store.delete(sorted(orphans))
         return len(orphans)
 
-    def ingest(self, records: Iterable[Record | dict[str, Any]], progress: Progress | None = None) -> IngestReport:
+    def ingest(
+        self, records: Iterable[Record | dict[str, Any]], progress: Progress | None = None
+    ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         pending: list[tuple[Article, bool]] = []
         for index, record in enumerate(records):
             origin, data, error = (
-                (record.origin, record.data, record.error) if isinstance(record, Record) else (f"[{index}]", record, None)
+                (record.origin, record.data, record.error)
+                if isinstance(record, Record)
+                else (f"[{index}]", record, None)
             )
             try:
                 if error is not None:
@@ -91,7 +95,9 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _write(self, pending: list[tuple[Article, bool]], report: IngestReport, progress: Progress | None) -> None:
+    def _write(
+        self, pending: list[tuple[Article, bool]], report: IngestReport, progress: Progress | None
+    ) -> None:
         if not pending:
             return
         services = self.services
@@ -103,7 +109,10 @@ class Ingestor:
             vecs = vectors[offset : offset + len(chunks)]
             offset += len(chunks)
             services.store.upsert(
-                [c.id for c in chunks], vecs, [c.text for c in chunks], [_metadata(article, c) for c in chunks]
+                [c.id for c in chunks],
+                vecs,
+                [c.text for c in chunks],
+                [_metadata(article, c) for c in chunks],
             )
             replaced = services.registry.replace(article, chunks)
             services.store.delete(replaced)
@@ -129,8 +138,14 @@ def _tick(progress: Progress | None) -> None:
 
 def _metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
     meta: dict[str, Any] = {
-        "article_id": article.id, "title": article.title, "source": article.source, "url": article.url,
-        "chunk_index": chunk.index, "start": chunk.start, "end": chunk.end, "content_hash": article.content_hash,
+        "article_id": article.id,
+        "title": article.title,
+        "source": article.source,
+        "url": article.url,
+        "chunk_index": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+        "content_hash": article.content_hash,
     }
     if article.published_at is not None:
         meta["published_ts"] = article.published_at.timestamp()

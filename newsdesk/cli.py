@@ -14,22 +14,35 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import rag  # noqa: F401  (sets the no-telemetry environment before any SDK import)
 from rag.settings import Settings
 
-app = typer.Typer(help="Grounded news Q&A: ingest news, ask questions, get cited and verified answers.", no_args_is_help=True)
-eval_app = typer.Typer(help="Evaluation suites over real news (writes DIR/summary.json).", no_args_is_help=True)
+app = typer.Typer(
+    help="Grounded news Q&A: ingest news, ask questions, get cited and verified answers.",
+    no_args_is_help=True,
+)
+eval_app = typer.Typer(
+    help="Evaluation suites over real news (writes DIR/summary.json).", no_args_is_help=True
+)
 app.add_typer(eval_app, name="eval")
 console = Console(stderr=True)
 
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=False, disable=not console.is_terminal and not sys.stderr.isatty(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal and not sys.stderr.isatty(),
     )
 
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders: .json, .jsonl, .txt (first line is the title), .html")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Files or folders: .json, .jsonl, .txt (first line is the title), .html"),
+    ],
 ) -> None:
     """Ingest news articles; re-ingesting unchanged articles adds nothing, changed ones replace their chunks."""
     from ingest.loaders import UnsupportedFile, expand_paths, read_records
@@ -85,8 +98,10 @@ def ask(
         typer.echo("")
     for citation in answer.citations:
         date = citation.published_at.date().isoformat() if citation.published_at else "undated"
-        typer.echo(f"[{citation.n}] {citation.title} — {citation.source}, {date} (chars {citation.start}-{citation.end})")
-        typer.echo(f"    \"{citation.quote}\"")
+        typer.echo(
+            f"[{citation.n}] {citation.title} — {citation.source}, {date} (chars {citation.start}-{citation.end})"
+        )
+        typer.echo(f'    "{citation.quote}"')
     typer.echo(f"\nstatus: {answer.status}")
 
 
@@ -102,7 +117,9 @@ def serve(
 
     settings = Settings()
     bind_host, bind_port = host or settings.host, port or settings.port
-    console.print(f"newsdesk API on http://{bind_host}:{bind_port} (docs: /docs) — data in {settings.data_dir}")
+    console.print(
+        f"newsdesk API on http://{bind_host}:{bind_port} (docs: /docs) — data in {settings.data_dir}"
+    )
     uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
 
 
@@ -113,12 +130,16 @@ def eval_retrieval(
     out: Annotated[Path, typer.Option(help="Folder for summary.json and results.jsonl")],
     mode: Annotated[str, typer.Option(help="hybrid | dense | keyword")] = "hybrid",
     limit: Annotated[int | None, typer.Option(help="Only the first N non-null queries.")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Reuse this store (default: a temporary one).")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Reuse this store (default: a temporary one).")
+    ] = None,
 ) -> None:
     """Retrieval quality (official MultiHop-RAG hit rule): hits@k, MRR@10 per question type, latency."""
     from evals.retrieval import run_retrieval_eval
 
-    summary = run_retrieval_eval(corpus, queries, out, mode=mode, limit=limit, data_dir=data_dir, console=console)
+    summary = run_retrieval_eval(
+        corpus, queries, out, mode=mode, limit=limit, data_dir=data_dir, console=console
+    )
     typer.echo(json.dumps(summary, indent=2))
 
 
@@ -131,7 +152,9 @@ def eval_answers(
     limit: Annotated[int | None, typer.Option(help="A stratified sample of N queries.")] = None,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
     k: Annotated[int | None, typer.Option(help="Passages handed to the writer.")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Store to use (ingested if empty); default ./eval-out/store")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Store to use (ingested if empty); default ./eval-out/store")
+    ] = None,
 ) -> None:
     """Answer accuracy (strict), abstention, citation precision/recall and supported-sentence share for a writer."""
     from evals.answers import run_answer_eval, sample_queries
@@ -149,7 +172,9 @@ def eval_answers(
         task = progress.add_task("ingesting corpus (unchanged articles are skipped)", total=len(records))
         Ingestor(services).ingest(records, progress=lambda n: progress.advance(task, n))
     url_of = {to_article(r).id: str(r.get("url", "")) for r in records}
-    summary = run_answer_eval(services, sample_queries(queries, limit, seed), out, url_of=url_of, console=console)
+    summary = run_answer_eval(
+        services, sample_queries(queries, limit, seed), out, url_of=url_of, console=console
+    )
     typer.echo(json.dumps(summary, indent=2))
 
 

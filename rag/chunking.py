@@ -57,4 +57,3 @@ class Chunker:
 def chunk_id(article_id: str, content_hash: str, index: int) -> str:
     digest = hashlib.sha256(f"{article_id}\x00{content_hash}\x00{index}".encode()).hexdigest()[:24]
     return f"c_{digest}"
-

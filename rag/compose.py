@@ -28,7 +28,9 @@ class ExtractiveWriter:
     name = "extractive"
     prompt_id: str | None = None
 
-    def __init__(self, embedder: Embedder | None, max_sentences: int = 4, min_relevance: float = 0.28) -> None:
+    def __init__(
+        self, embedder: Embedder | None, max_sentences: int = 4, min_relevance: float = 0.28
+    ) -> None:
         self.embedder = embedder
         self.max_sentences = max_sentences
         self.min_relevance = min_relevance
@@ -56,24 +58,32 @@ class ExtractiveWriter:
         for index in np.argsort(-relevance, kind="stable"):
             if relevance[index] < self.min_relevance or len(chosen) == self.max_sentences:
                 break
-            n, text, terms = candidates[index]
-            if per_passage[n] >= MAX_PER_PASSAGE or any(_jaccard(terms, t) > DUPLICATE_JACCARD for _, _, t in chosen):
+            n, _, terms = candidates[index]
+            if per_passage[n] >= MAX_PER_PASSAGE or any(
+                _jaccard(terms, t) > DUPLICATE_JACCARD for _, _, t in chosen
+            ):
                 continue
             chosen.append(candidates[index])
             per_passage[n] += 1
-        return Draft(sentences=[DraftSentence(text=text, passages=[n]) for n, text, _ in chosen], writer=self.name)
+        return Draft(
+            sentences=[DraftSentence(text=text, passages=[n]) for n, text, _ in chosen], writer=self.name
+        )
 
-    def relevance(self, question: str, question_terms: set[str], candidates: list[tuple[int, str, set[str]]]) -> np.ndarray:
+    def relevance(
+        self, question: str, question_terms: set[str], candidates: list[tuple[int, str, set[str]]]
+    ) -> np.ndarray:
         """Per candidate: IDF-weighted share of the question's terms it contains, blended with embedding cosine."""
         df = Counter(t for _, _, terms in candidates for t in terms & question_terms)
         weight = {t: math.log(1.0 + len(candidates) / (1.0 + df[t])) for t in question_terms}
         total = sum(weight.values())
-        lexical = np.array([sum(weight[t] for t in terms & question_terms) / total for _, _, terms in candidates])
+        lexical = np.array(
+            [sum(weight[t] for t in terms & question_terms) / total for _, _, terms in candidates]
+        )
         if self.embedder is None:
             return lexical
         vectors = self.embedder.embed([question] + [text for _, text, _ in candidates])
         cosine = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
-        return 0.5 * lexical + 0.5 * cosine
+        return np.asarray(0.5 * lexical + 0.5 * cosine, dtype=np.float64)
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
@@ -105,22 +115,36 @@ def assemble(
                 numbering[key] = len(citations) + 1
                 citations.append(
                     Citation(
-                        n=numbering[key], article_id=passage.chunk.article_id, chunk_id=passage.chunk.id,
-                        title=passage.title, source=passage.source, url=passage.url,
-                        published_at=passage.published_at, quote=evidence.span.text,
-                        start=evidence.span.start, end=evidence.span.end,
+                        n=numbering[key],
+                        article_id=passage.chunk.article_id,
+                        chunk_id=passage.chunk.id,
+                        title=passage.title,
+                        source=passage.source,
+                        url=passage.url,
+                        published_at=passage.published_at,
+                        quote=evidence.span.text,
+                        start=evidence.span.start,
+                        end=evidence.span.end,
                     )
                 )
             if numbering[key] not in numbers:
                 numbers.append(numbering[key])
         sentences.append(
-            AnswerSentence(text=sentence.text, citations=numbers, support=sentence.support, supported=sentence.supported)
+            AnswerSentence(
+                text=sentence.text, citations=numbers, support=sentence.support, supported=sentence.supported
+            )
         )
     status: Status = "answered" if any(s.supported for s in sentences) else "insufficient_evidence"
     text = " ".join(_render(s) for s in sentences) if status == "answered" else NO_ANSWER
     return Answer(
-        question=question, answer=text, status=status, sentences=sentences if status == "answered" else [],
-        citations=citations if status == "answered" else [], writer=writer, prompt_id=prompt_id, timings=timings,
+        question=question,
+        answer=text,
+        status=status,
+        sentences=sentences if status == "answered" else [],
+        citations=citations if status == "answered" else [],
+        writer=writer,
+        prompt_id=prompt_id,
+        timings=timings,
     )
 
 
@@ -131,5 +155,5 @@ def _render(sentence: AnswerSentence) -> str:
     text = sentence.text.rstrip()
     match = re.search(r"[.!?]+[\"'”’)\]]*$", text)
     if match and marks:
-        return f"{text[: match.start()]} {marks}{text[match.start():]}"
+        return f"{text[: match.start()]} {marks}{text[match.start() :]}"
     return f"{text} {marks}".rstrip()

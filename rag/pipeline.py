@@ -42,8 +42,11 @@ def build_embedder(settings: Settings) -> Embedder:
         from rag.openai_adapter import OpenAIEmbedder
 
         return OpenAIEmbedder(
-            settings.openai_base_url, settings.openai_api_key, settings.openai_embedding_model,
-            settings.openai_timeout_s, settings.openai_max_retries,
+            settings.openai_base_url,
+            settings.openai_api_key,
+            settings.openai_embedding_model,
+            settings.openai_timeout_s,
+            settings.openai_max_retries,
         )
     return MiniLMEmbedder(batch_size=settings.embed_batch_size)
 
@@ -56,8 +59,11 @@ def build_writer(settings: Settings, embedder: Embedder) -> Writer:
         from rag.openai_adapter import OpenAICompletion
 
         completion: object = OpenAICompletion(
-            settings.openai_base_url, settings.openai_api_key, settings.openai_model,
-            settings.openai_timeout_s, settings.openai_max_retries,
+            settings.openai_base_url,
+            settings.openai_api_key,
+            settings.openai_model,
+            settings.openai_timeout_s,
+            settings.openai_max_retries,
         )
     else:
         from rag.llama_adapter import LlamaCompletion
@@ -78,10 +84,18 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
         embedder=embedder,
         chunker=Chunker(settings.chunk_tokens, settings.chunk_overlap_tokens),
         retriever=Retriever(
-            registry, store, embedder, keyword,
+            registry,
+            store,
+            embedder,
+            keyword,
             RetrievalConfig(
-                settings.retrieval_mode, settings.dense_weight, settings.keyword_weight, settings.retrieve_candidates,
-                settings.query_understanding, settings.focus_weight, settings.max_chunks_per_article,
+                settings.retrieval_mode,
+                settings.dense_weight,
+                settings.keyword_weight,
+                settings.retrieve_candidates,
+                settings.query_understanding,
+                settings.focus_weight,
+                settings.max_chunks_per_article,
             ),
         ),
         writer=build_writer(settings, embedder),
@@ -89,7 +103,9 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
     )
 
 
-def answer_from_passages(services: Services, question: str, passages: Sequence[Passage], timings: dict[str, float]) -> Answer:
+def answer_from_passages(
+    services: Services, question: str, passages: Sequence[Passage], timings: dict[str, float]
+) -> Answer:
     writer = services.writer
     started = time.perf_counter()
     draft = writer.write(question, passages)
@@ -98,8 +114,13 @@ def answer_from_passages(services: Services, question: str, passages: Sequence[P
     checked = services.verifier.check(draft.sentences, passages)
     timings["verify_ms"] = _ms(started)
     return assemble(
-        question, checked, passages, writer=draft.writer, prompt_id=draft.prompt_id,
-        unsupported=services.settings.unsupported, timings=timings,
+        question,
+        checked,
+        passages,
+        writer=draft.writer,
+        prompt_id=draft.prompt_id,
+        unsupported=services.settings.unsupported,
+        timings=timings,
     )
 
 
@@ -119,12 +140,17 @@ def ask(
     timings["retrieve_ms"] = _ms(started)
     if not passages:
         return Answer(
-            question=question, answer=NO_ANSWER, status="insufficient_evidence", sentences=[], citations=[],
-            writer=services.writer.name, prompt_id=services.writer.prompt_id, timings=timings,
+            question=question,
+            answer=NO_ANSWER,
+            status="insufficient_evidence",
+            sentences=[],
+            citations=[],
+            writer=services.writer.name,
+            prompt_id=services.writer.prompt_id,
+            timings=timings,
         )
     answer = answer_from_passages(services, question, passages, timings)
-    timings["total_ms"] = _ms(started)
-    return answer
+    return answer.model_copy(update={"timings": {**answer.timings, "total_ms": _ms(started)}})
 
 
 def _ms(started: float) -> float:

@@ -2,10 +2,11 @@
 
 - Outlets: any source name present in the corpus metadata, matched case-sensitively as a phrase (with or without a
   leading "The"), e.g. "as reported by TechCrunch", "'The Verge' claims".
-- Point dates ("on October 5, 2023", "2023-10-05", "yesterday") become day windows that retrieval searches in
-  addition to the whole store (a question may compare a dated report with another).
-- Ranges ("since Tuesday", "last week", "in October", "this month", "past 3 days") become a published-at filter,
-  resolved against ``as_of`` (default: now).
+- Dates are soft: each becomes a published-at window that retrieval searches in addition to the whole store (a
+  question may compare a dated report with another), never a hard filter. Calendar dates ("on October 5, 2023",
+  "2023-10-05", "in October") count only after a publication word ("the report by X on ...", "articles published in
+  ..."), since otherwise they usually date an event; relative ranges ("since Tuesday", "last week", "this month",
+  "past 3 days", "yesterday") always count, resolved against ``as_of`` (default: now). Explicit API filters are hard.
 """
 
 from __future__ import annotations
@@ -16,19 +17,33 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}  # keyed by first three letters
+MONTHS = {
+    name.lower(): i for i, name in enumerate(calendar.month_abbr) if name
+}  # keyed by first three letters
 WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
-_MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_MONTH = (
+    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 _MDY = re.compile(rf"\b{_MONTH}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I)
 _DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?(?:,?\s+(\d{{4}}))?\b", re.I)
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_IN_MONTH = re.compile(rf"\b(?:in|during|throughout)\s+(?:early\s+|late\s+|mid-?)?{_MONTH}(?:\s+(\d{{4}}))?\b", re.I)
-_SINCE_WEEKDAY = re.compile(r"\bsince\s+(?:last\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+_IN_MONTH = re.compile(
+    rf"\b(?:in|during|throughout)\s+(?:early\s+|late\s+|mid-?)?{_MONTH}(?:\s+(\d{{4}}))?\b", re.I
+)
+_SINCE_WEEKDAY = re.compile(
+    r"\bsince\s+(?:last\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I
+)
 _PAST_N = re.compile(r"\b(?:past|last)\s+(\d{1,3})\s+(day|week|month)s?\b", re.I)
-_RELATIVE = {
-    "today": (0, 0), "yesterday": (1, 1), "this week": (None, 0), "last week": (7, 0), "past week": (7, 0),
-    "this month": (None, 0), "last month": (31, 0), "past month": (31, 0),
-}
+# A calendar date is read as a publication date only when a word like these comes shortly before it ("the report
+# by X on October 1", "an article published in October"); otherwise it likely dates an event ("cases in September").
+_PUBLICATION_CUE = re.compile(
+    r"\b(published|publish|reported|report|reports|reporting|article|articles|story|stories|"
+    r"news|wrote|written|posted|coverage|edition|issue)\b",
+    re.I,
+)
+CUE_WINDOW = 60
+_RECENT_DAYS = {"last week": 7, "past week": 7, "last month": 31, "past month": 31}
 
 
 @dataclass(frozen=True)
@@ -100,17 +115,27 @@ def analyze(question: str, sources: Iterable[str], as_of: datetime | None = None
     return analysis
 
 
+def _cued(question: str, start: int) -> bool:
+    return _PUBLICATION_CUE.search(question[max(0, start - CUE_WINDOW) : start]) is not None
+
+
 def _point_dates(question: str, as_of: datetime) -> list[Window]:
     days: list[Window] = []
     for m in _MDY.finditer(question):
+        if not _cued(question, m.start()):
+            continue
         month = MONTHS[m.group(1).lower()[:3]]
         year = int(m.group(3)) if m.group(3) else _year_for(month, as_of)
         days.append(_day(year, month, int(m.group(2))))  # type: ignore[arg-type]
     for m in _DMY.finditer(question):
+        if not _cued(question, m.start()):
+            continue
         month = MONTHS[m.group(2).lower()[:3]]
         year = int(m.group(3)) if m.group(3) else _year_for(month, as_of)
         days.append(_day(year, month, int(m.group(1))))  # type: ignore[arg-type]
     for m in _ISO.finditer(question):
+        if not _cued(question, m.start()):
+            continue
         days.append(_day(int(m.group(1)), int(m.group(2)), int(m.group(3))))  # type: ignore[arg-type]
     lowered = question.lower()
     for word, back in (("today", 0), ("yesterday", 1)):
@@ -135,15 +160,15 @@ def _range(question: str, as_of: datetime) -> Window | None:
         n, unit = int(m.group(1)), m.group(2).lower()
         days = n * {"day": 1, "week": 7, "month": 31}[unit]
         return Window(start_of_today - timedelta(days=days), end_of_today)
-    if m := _IN_MONTH.search(question):
+    if (m := _IN_MONTH.search(question)) and _cued(question, m.start()):
         month = MONTHS[m.group(1).lower()[:3]]
         year = int(m.group(2)) if m.group(2) else _year_for(month, as_of)
         return _month(year, month)
-    for phrase, (back, _) in _RELATIVE.items():
-        if re.search(rf"\b{phrase}\b", lowered) and phrase not in ("today", "yesterday"):
-            if phrase == "this week":
-                return Window(start_of_today - timedelta(days=as_of.weekday()), end_of_today)
-            if phrase == "this month":
-                return Window(start_of_today.replace(day=1), end_of_today)
-            return Window(start_of_today - timedelta(days=back or 0), end_of_today)
+    if re.search(r"\bthis week\b", lowered):
+        return Window(start_of_today - timedelta(days=as_of.weekday()), end_of_today)
+    if re.search(r"\bthis month\b", lowered):
+        return Window(start_of_today.replace(day=1), end_of_today)
+    for phrase, days_back in _RECENT_DAYS.items():
+        if re.search(rf"\b{phrase}\b", lowered):
+            return Window(start_of_today - timedelta(days=days_back), end_of_today)
     return None

@@ -56,7 +56,9 @@ class Registry:
 
     def content_hash(self, article_id: str) -> str | None:
         with self._lock:
-            row = self._conn.execute("SELECT content_hash FROM articles WHERE id = ?", (article_id,)).fetchone()
+            row = self._conn.execute(
+                "SELECT content_hash FROM articles WHERE id = ?", (article_id,)
+            ).fetchone()
         return None if row is None else str(row["content_hash"])
 
     def chunk_ids(self, article_id: str) -> list[str]:
@@ -68,14 +70,24 @@ class Registry:
         """Store this version of the article and its chunks; return the ids of the chunks it replaced."""
         published = article.published_at
         with self._transaction() as db:
-            old = [str(r["id"]) for r in db.execute("SELECT id FROM chunks WHERE article_id = ?", (article.id,))]
+            old = [
+                str(r["id"]) for r in db.execute("SELECT id FROM chunks WHERE article_id = ?", (article.id,))
+            ]
             db.execute("DELETE FROM chunks WHERE article_id = ?", (article.id,))
             db.execute(
                 "INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    article.id, article.content_hash, article.title, article.body, article.source, article.url,
-                    published.isoformat() if published else None, published.timestamp() if published else None,
-                    article.author, article.category, datetime.now().astimezone().isoformat(),
+                    article.id,
+                    article.content_hash,
+                    article.title,
+                    article.body,
+                    article.source,
+                    article.url,
+                    published.isoformat() if published else None,
+                    published.timestamp() if published else None,
+                    article.author,
+                    article.category,
+                    datetime.now().astimezone().isoformat(),
                 ),
             )
             db.executemany(
@@ -91,7 +103,9 @@ class Registry:
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is None:
                 return None
-            ids = [str(r["id"]) for r in db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
+            ids = [
+                str(r["id"]) for r in db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))
+            ]
             db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
             db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             self._bump_generation(db)
@@ -154,7 +168,7 @@ class Registry:
             return {}
         marks = ",".join("?" * len(ids))
         with self._lock:
-            rows = self._conn.execute(f'SELECT * FROM chunks WHERE id IN ({marks})', list(ids)).fetchall()
+            rows = self._conn.execute(f"SELECT * FROM chunks WHERE id IN ({marks})", list(ids)).fetchall()
         return {str(r["id"]): _chunk(r) for r in rows}
 
     def chunks_of(self, article_id: str) -> list[Chunk]:
@@ -179,7 +193,9 @@ class Registry:
 
     def sources(self) -> list[str]:
         with self._lock:
-            rows = self._conn.execute("SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source")
+            rows = self._conn.execute(
+                "SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source"
+            )
             return [str(r[0]) for r in rows]
 
     def counts(self) -> tuple[int, int]:
@@ -212,14 +228,24 @@ def _filters(
 def _article(row: sqlite3.Row) -> Article:
     published = row["published_at"]
     return Article(
-        id=row["id"], title=row["title"], body=row["body"], source=row["source"], url=row["url"],
+        id=row["id"],
+        title=row["title"],
+        body=row["body"],
+        source=row["source"],
+        url=row["url"],
         published_at=datetime.fromisoformat(published) if published else None,
-        author=row["author"], category=row["category"], content_hash=row["content_hash"],
+        author=row["author"],
+        category=row["category"],
+        content_hash=row["content_hash"],
     )
 
 
 def _chunk(row: sqlite3.Row) -> Chunk:
     return Chunk(
-        id=row["id"], article_id=row["article_id"], index=row["idx"], text=row["text"],
-        start=row["start"], end=row["end"],
+        id=row["id"],
+        article_id=row["article_id"],
+        index=row["idx"],
+        text=row["text"],
+        start=row["start"],
+        end=row["end"],
     )

@@ -87,7 +87,9 @@ class Retriever:
             for f in searches
         ]
         use_keyword = self.config.mode in ("hybrid", "keyword")
-        keyword_lists = self.keyword.search_many(query, depth, allowed) if use_keyword else [[] for _ in searches]
+        keyword_lists = (
+            self.keyword.search_many(query, depth, allowed) if use_keyword else [[] for _ in searches]
+        )
         rankings: list[list[str]] = []
         for filters, articles, keyword_hits in zip(searches, allowed, keyword_lists, strict=True):
             if articles is not None and not articles:
@@ -96,7 +98,9 @@ class Retriever:
             fused: dict[str, float] = {}
             if vector is not None and self.config.mode in ("hybrid", "dense"):
                 for rank, hit in enumerate(self.store.query(vector, depth, _where(filters))):
-                    fused[hit.chunk_id] = fused.get(hit.chunk_id, 0.0) + self.config.dense_weight / (RRF_K + rank + 1)
+                    fused[hit.chunk_id] = fused.get(hit.chunk_id, 0.0) + self.config.dense_weight / (
+                        RRF_K + rank + 1
+                    )
             for rank, (chunk_id, _) in enumerate(keyword_hits):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + self.config.keyword_weight / (RRF_K + rank + 1)
             rankings.append([chunk_id for chunk_id, _ in sorted(fused.items(), key=lambda item: -item[1])])
@@ -118,8 +122,12 @@ class Retriever:
             per_article[article.id] += 1
             passages.append(
                 Passage(
-                    chunk=chunk, title=article.title, source=article.source, url=article.url,
-                    published_at=article.published_at, score=score,
+                    chunk=chunk,
+                    title=article.title,
+                    source=article.source,
+                    url=article.url,
+                    published_at=article.published_at,
+                    score=score,
                 )
             )
             if len(passages) == k:

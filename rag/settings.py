@@ -15,7 +15,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSDESK_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(Path("data"), description="Where the Chroma store and the article registry live.")
-    chroma_url: str | None = Field(None, description="Use a Chroma server (http://host:port) instead of embedded.")
+    chroma_url: str | None = Field(
+        None, description="Use a Chroma server (http://host:port) instead of embedded."
+    )
     collection: str = "newsdesk_chunks"
 
     embedder: Literal["minilm", "hashing", "openai"] = "minilm"
@@ -25,13 +27,21 @@ class Settings(BaseSettings):
     chunk_overlap_tokens: int = Field(32, ge=0, le=512)
 
     retrieval_mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
-    dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in reciprocal-rank fusion.")
-    # BM25 is the stronger ranker on news (names, numbers): weight tuned on the MultiHop-RAG dev split (1.0/1.5/2.0/3.0).
-    keyword_weight: float = Field(3.0, ge=0.0, description="Weight of the BM25 ranking in reciprocal-rank fusion.")
+    dense_weight: float = Field(
+        1.0, ge=0.0, description="Weight of the dense ranking in reciprocal-rank fusion."
+    )
+    # BM25 is the stronger ranker on news (names, numbers); weight tuned on the MultiHop-RAG dev split (1-3).
+    keyword_weight: float = Field(
+        3.0, ge=0.0, description="Weight of the BM25 ranking in reciprocal-rank fusion."
+    )
     retrieve_candidates: int = Field(50, ge=1, le=1000, description="Depth of each ranking before fusion.")
     query_understanding: bool = Field(True, description="Use outlets and dates named in the question.")
-    focus_weight: float = Field(1.0, ge=0.0, description="Fusion weight of each per-outlet / per-day sub-search.")
-    max_chunks_per_article: int = Field(0, ge=0, description="Cap on one article's chunks in results (0: none).")
+    focus_weight: float = Field(
+        1.0, ge=0.0, description="Fusion weight of each per-outlet / per-day sub-search."
+    )
+    max_chunks_per_article: int = Field(
+        0, ge=0, description="Cap on one article's chunks in results (0: none)."
+    )
     retrieve_k: int = Field(8, ge=1, le=100, description="Passages handed to the writer.")
     writer: Literal["extractive", "local", "openai"] = "extractive"
     max_answer_sentences: int = Field(4, ge=1, le=20)

@@ -53,7 +53,11 @@ class VectorStore:
             )
 
     def upsert(
-        self, ids: Sequence[str], vectors: np.ndarray, documents: Sequence[str], metadatas: Sequence[dict[str, Any]]
+        self,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        documents: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
     ) -> None:
         if not ids:
             return

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Frozen(BaseModel):
@@ -97,6 +97,12 @@ class Filters(Frozen):
     sources: list[str] = Field(default_factory=list)
     since: datetime | None = None
     until: datetime | None = None
+
+    @field_validator("since", "until")
+    @classmethod
+    def _utc_if_naive(cls, value: datetime | None) -> datetime | None:
+        # Article dates without a zone are stored as UTC; filters read the same way, whatever the server's zone.
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
     @property
     def empty(self) -> bool:

@@ -78,12 +78,15 @@ class Verifier:
                 if span is not None and support >= self.min_support:
                     evidence.append(Evidence(n, span))
                 best_support = max(best_support, support)
-            checked.append(
-                CheckedSentence(sentence.text, evidence, round(best_support, 4), bool(evidence))
-            )
+            checked.append(CheckedSentence(sentence.text, evidence, round(best_support, 4), bool(evidence)))
         return checked
 
-    def _best_passage(self, text: str, passages: Sequence[Passage], spans: Sequence[Sequence[Span]]) -> list[int]:
-        scored = [(self._score(text, p.chunk.text, s)[0], n) for n, (p, s) in enumerate(zip(passages, spans), 1)]
+    def _best_passage(
+        self, text: str, passages: Sequence[Passage], spans: Sequence[Sequence[Span]]
+    ) -> list[int]:
+        scored = [
+            (self._score(text, p.chunk.text, s)[0], n)
+            for n, (p, s) in enumerate(zip(passages, spans, strict=True), 1)
+        ]
         best = max(scored, default=(0.0, 0))
         return [best[1]] if best[0] >= self.min_support else []

@@ -27,7 +27,9 @@ router = APIRouter(prefix="/v1", tags=["articles"])
 async def ingest_articles(body: IngestRequest, ingestor: IngestorDep) -> IngestResponse:
     report = await run_in_threadpool(ingestor.ingest, body.articles)
     return IngestResponse(
-        added=report.added, updated=report.updated, unchanged=report.unchanged,
+        added=report.added,
+        updated=report.updated,
+        unchanged=report.unchanged,
         rejected=[RejectedOut(index=r.index, reason=r.reason) for r in report.rejected],
         article_ids=report.article_ids,
     )
@@ -53,9 +55,15 @@ def get_article(article_id: str, services: ServicesDep) -> ArticleDetail:
     article = services.registry.article(article_id)
     if article is None:
         raise HTTPException(404, f"no article with id {article_id!r}")
-    chunks = [ChunkOut(**c.model_dump(include=set(ChunkOut.model_fields))) for c in services.registry.chunks_of(article_id)]
+    chunks = [
+        ChunkOut(**c.model_dump(include=set(ChunkOut.model_fields)))
+        for c in services.registry.chunks_of(article_id)
+    ]
     return ArticleDetail(
-        **ArticleSummary.of(article).model_dump(), body=article.body, content_hash=article.content_hash, chunks=chunks
+        **ArticleSummary.of(article).model_dump(),
+        body=article.body,
+        content_hash=article.content_hash,
+        chunks=chunks,
     )
 
 

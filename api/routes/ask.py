@@ -13,7 +13,11 @@ from rag.types import Filters
 router = APIRouter(prefix="/v1", tags=["ask"])
 
 
-@router.post("/ask", response_model=AskResponse, responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+)
 async def ask_question(body: AskRequest, services: ServicesDep) -> AskResponse:
     filters = Filters(**body.filters.model_dump()) if body.filters else None
     # Retrieval, embedding and writing are CPU-bound: run them off the event loop.

@@ -20,5 +20,6 @@ def health(services: ServicesDep) -> Health:
         chunks=chunks,
         embedder=services.embedder.name,
         writer=services.writer.name,
-        vector_store=("chroma-server" if services.settings.chroma_url else "chroma-embedded") + ("" if store_ok else " (unreachable)"),
+        vector_store=("chroma-server" if services.settings.chroma_url else "chroma-embedded")
+        + ("" if store_ok else " (unreachable)"),
     )
