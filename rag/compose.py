@@ -104,9 +104,12 @@ def assemble(
     citations: list[Citation] = []
     numbering: dict[tuple[str, int, int], int] = {}
     sentences: list[AnswerSentence] = []
+    seen: set[str] = set()
     for sentence in checked:
-        if not sentence.supported and unsupported == "drop":
-            continue
+        key = " ".join(content_terms(sentence.text))
+        if (not sentence.supported and unsupported == "drop") or key in seen:
+            continue  # small models repeat themselves; a repeated sentence adds nothing
+        seen.add(key)
         numbers: list[int] = []
         for evidence in sentence.evidence:
             passage = passages[evidence.passage - 1]

@@ -18,6 +18,7 @@ from rag.text import Span, content_terms, names, numbers, split_sentences, words
 from rag.types import DraftSentence, Passage
 
 NUMBER_MISMATCH_CAP = 0.3
+MIN_CLAIM_TERMS = 3
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class Verifier:
 
     def _score(self, sentence: str, passage_text: str, spans: Sequence[Span]) -> tuple[float, Span | None]:
         terms = set(content_terms(sentence))
-        if not terms or not spans:
+        # A sentence with fewer content words than this makes no checkable claim ("The answer is:"): unsupported.
+        if len(terms) < MIN_CLAIM_TERMS or not spans:
             return 0.0, None
         passage_terms = set(content_terms(passage_text))
         recall = len(terms & passage_terms) / len(terms)

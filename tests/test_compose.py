@@ -194,3 +194,11 @@ def test_extractive_writer_skips_short_and_duplicate_sentences(make_passage: Cal
     assert [(s.text, s.passages) for s in draft.sentences] == [
         ("The ferry strike ended on Friday after talks.", [1])
     ]
+
+
+def test_repeated_sentence_is_shown_once(passages: list[Passage]) -> None:
+    evidence = Evidence(1, span(passages, 1, 1))
+    text = span(passages, 1, 1).text
+    answer = build([supported(text, evidence), supported(text, evidence)], passages)
+    assert [s.text for s in answer.sentences] == [text]
+    assert answer.answer.count(text.rstrip(".")) == 1

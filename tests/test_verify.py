@@ -127,3 +127,10 @@ def test_score_helper() -> None:
     assert verifier.score("The river crested at 7.4 meters.", FLOOD) == NUMBER_MISMATCH_CAP
     assert verifier.score("", FLOOD) == 0.0
     assert verifier.score("Ferry workers voted to strike.", FLOOD) == 0.0
+
+
+def test_sentence_without_a_claim_is_unsupported(verifier: Verifier, passages: list[Passage]) -> None:
+    # A small model's filler ("The answer is:") shares a word with many passages but claims nothing checkable.
+    checked = check_one(verifier, "The homes are:", [2], passages)
+    assert not checked.supported
+    assert checked.support == 0.0
