@@ -131,6 +131,7 @@ def run_retrieval_eval(
             "query_understanding": settings.query_understanding,
             "focus_weight": settings.focus_weight,
             "max_chunks_per_article": settings.max_chunks_per_article,
+            "rrf_k": settings.rrf_k,
         },
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

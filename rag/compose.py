@@ -106,10 +106,10 @@ def assemble(
     sentences: list[AnswerSentence] = []
     seen: set[str] = set()
     for sentence in checked:
-        key = " ".join(content_terms(sentence.text))
-        if (not sentence.supported and unsupported == "drop") or key in seen:
+        claim = " ".join(content_terms(sentence.text))
+        if (not sentence.supported and unsupported == "drop") or claim in seen:
             continue  # small models repeat themselves; a repeated sentence adds nothing
-        seen.add(key)
+        seen.add(claim)
         numbers: list[int] = []
         for evidence in sentence.evidence:
             passage = passages[evidence.passage - 1]

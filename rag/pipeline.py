@@ -96,6 +96,7 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
                 settings.query_understanding,
                 settings.focus_weight,
                 settings.max_chunks_per_article,
+                settings.rrf_k,
             ),
         ),
         writer=build_writer(settings, embedder),

@@ -15,8 +15,6 @@ from rag.registry import Registry
 from rag.store import VectorStore, Where
 from rag.types import Filters, Passage
 
-RRF_K = 60
-
 
 @dataclass(frozen=True)
 class RetrievalConfig:
@@ -27,6 +25,7 @@ class RetrievalConfig:
     understand: bool = True  # outlets and dates named in the question
     focus_weight: float = 1.0  # weight of each per-outlet / per-day sub-ranking in the final fusion
     max_per_article: int = 0  # 0: no cap on chunks of one article in the results
+    rrf_k: int = 10  # reciprocal-rank constant: smaller trusts the top of each ranking more
 
 
 class Retriever:
@@ -70,12 +69,8 @@ class Retriever:
         if filters.since is None and filters.until is None:
             searches += [filters.model_copy(update={"since": w.since, "until": w.until}) for w in windows]
         ranked_lists = self._rankings(query, vector, searches, depth)
-        rankings = [(1.0 if i == 0 else self.config.focus_weight, r) for i, r in enumerate(ranked_lists)]
-        fused: dict[str, float] = {}
-        for weight, ranking in rankings:
-            for rank, chunk_id in enumerate(ranking):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
-        ranked = sorted(fused.items(), key=lambda item: -item[1])
+        weights = [1.0] + [self.config.focus_weight] * (len(ranked_lists) - 1)
+        ranked = fuse(list(zip(weights, ranked_lists, strict=True)), self.config.rrf_k)
         return self._passages(ranked, k)
 
     def _rankings(
@@ -95,15 +90,14 @@ class Retriever:
             if articles is not None and not articles:
                 rankings.append([])
                 continue
-            fused: dict[str, float] = {}
+            dense: list[str] = []
             if vector is not None and self.config.mode in ("hybrid", "dense"):
-                for rank, hit in enumerate(self.store.query(vector, depth, _where(filters))):
-                    fused[hit.chunk_id] = fused.get(hit.chunk_id, 0.0) + self.config.dense_weight / (
-                        RRF_K + rank + 1
-                    )
-            for rank, (chunk_id, _) in enumerate(keyword_hits):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + self.config.keyword_weight / (RRF_K + rank + 1)
-            rankings.append([chunk_id for chunk_id, _ in sorted(fused.items(), key=lambda item: -item[1])])
+                dense = [hit.chunk_id for hit in self.store.query(vector, depth, _where(filters))]
+            keyword = [chunk_id for chunk_id, _ in keyword_hits]
+            fused = fuse(
+                [(self.config.dense_weight, dense), (self.config.keyword_weight, keyword)], self.config.rrf_k
+            )
+            rankings.append([chunk_id for chunk_id, _ in fused])
         return rankings
 
     def _passages(self, ranked: list[tuple[str, float]], k: int) -> list[Passage]:
@@ -133,6 +127,15 @@ class Retriever:
             if len(passages) == k:
                 break
         return passages
+
+
+def fuse(rankings: list[tuple[float, list[str]]], rrf_k: int) -> list[tuple[str, float]]:
+    """Weighted reciprocal-rank fusion: each id scores sum(weight / (rrf_k + rank)), best first."""
+    scores: dict[str, float] = {}
+    for weight, ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + weight / (rrf_k + rank)
+    return sorted(scores.items(), key=lambda pair: -pair[1])
 
 
 def _where(filters: Filters) -> Where | None:

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     keyword_weight: float = Field(
         3.0, ge=0.0, description="Weight of the BM25 ranking in reciprocal-rank fusion."
     )
+    # Reciprocal-rank fusion constant. Dev split (keyword weight 3), MRR@10 by k: 60 0.652, 30 0.662, 15 0.671,
+    # 10 0.674, 5 0.676; hits@10 peaks at 10 (0.956).
+    rrf_k: int = Field(10, ge=1, le=1000)
     retrieve_candidates: int = Field(50, ge=1, le=1000, description="Depth of each ranking before fusion.")
     query_understanding: bool = Field(True, description="Use outlets and dates named in the question.")
     focus_weight: float = Field(
