@@ -19,6 +19,8 @@ import Stemmer
 from rag.registry import Registry
 
 _STEMMER = Stemmer.Stemmer("english")
+# Names how the persisted index was built; a different value (new parameters, new document text) forces a rebuild.
+INDEX_FORMAT = "title+chunk;k1=1.2;b=0.75;stem=english"
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -54,7 +56,8 @@ class KeywordIndex:
         if not chunks:
             self._model = None
             return
-        model = bm25s.BM25()
+        # k1=1.2 measured best on the MultiHop-RAG dev split (MRR@10 0.679; 1.5: 0.674, 2.0: 0.670, 0.9/b=0.4: 0.675).
+        model = bm25s.BM25(k1=1.2, b=0.75)
         # The title is indexed with every chunk of its article: it names the story the chunk belongs to.
         titles = self._registry.titles()
         model.index(
@@ -67,7 +70,12 @@ class KeywordIndex:
             model.save(str(tmp), show_progress=False)
             (tmp / "newsdesk.json").write_text(
                 json.dumps(
-                    {"generation": generation, "chunk_ids": self._chunk_ids, "article_ids": self._article_ids}
+                    {
+                        "generation": generation,
+                        "format": INDEX_FORMAT,
+                        "chunk_ids": self._chunk_ids,
+                        "article_ids": self._article_ids,
+                    }
                 )
             )
             shutil.rmtree(self._directory, ignore_errors=True)
@@ -77,7 +85,7 @@ class KeywordIndex:
         if self._directory is None or not (self._directory / "newsdesk.json").exists():
             return False
         stamp = json.loads((self._directory / "newsdesk.json").read_text())
-        if stamp.get("generation") != generation:
+        if stamp.get("generation") != generation or stamp.get("format") != INDEX_FORMAT:
             return False
         self._model = bm25s.BM25.load(str(self._directory), show_progress=False)
         self._chunk_ids = list(stamp["chunk_ids"])
