@@ -24,6 +24,7 @@ Where = dict[str, Any]
 class VectorHit:
     chunk_id: str
     distance: float
+    article_id: str = ""
 
 
 class VectorStore:
@@ -73,11 +74,18 @@ class VectorStore:
         if k <= 0:
             return []
         result = self._collection.query(
-            query_embeddings=[vector.tolist()], n_results=k, where=where or None, include=["distances"]
+            query_embeddings=[vector.tolist()],
+            n_results=k,
+            where=where or None,
+            include=["distances", "metadatas"],
         )
         ids = result["ids"][0]
         distances = (result.get("distances") or [[0.0] * len(ids)])[0]
-        return [VectorHit(chunk_id=i, distance=float(d)) for i, d in zip(ids, distances, strict=True)]
+        metadatas = (result.get("metadatas") or [[{}] * len(ids)])[0]
+        return [
+            VectorHit(chunk_id=i, distance=float(d), article_id=str((m or {}).get("article_id", "")))
+            for i, d, m in zip(ids, distances, metadatas, strict=True)
+        ]
 
     def all_ids(self) -> set[str]:
         ids: set[str] = set()
