@@ -15,7 +15,6 @@ from rag.registry import Registry
 from rag.store import VectorStore, Where
 from rag.types import Filters, Passage
 
-
 # Dense hits fetched once per question and shared by its sub-searches (same quality on the dev split as one
 # filtered query per sub-search: hits@10 0.960, MRR@10 0.680 vs 0.679; about 15% faster).
 DENSE_POOL = 200
