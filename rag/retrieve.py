@@ -12,7 +12,7 @@ from rag.embedders import Embedder
 from rag.keyword import KeywordIndex
 from rag.query import QueryAnalysis, analyze
 from rag.registry import Registry
-from rag.store import VectorStore, Where
+from rag.store import VectorHit, VectorStore, Where
 from rag.types import Filters, Passage
 
 # Dense hits fetched once per question and shared by its sub-searches (same quality on the dev split as one
@@ -94,7 +94,9 @@ class Retriever:
         # hits are the pool's hits within their articles. A narrow sub-search the pool barely covers gets its own
         # filtered query (Chroma's filtered search costs several times an unfiltered one).
         use_dense = vector is not None and self.config.mode in ("hybrid", "dense")
-        pool = self.store.query(vector, max(depth, DENSE_POOL), _where(searches[0])) if use_dense else []
+        pool: list[VectorHit] = []
+        if use_dense and vector is not None:
+            pool = self.store.query(vector, max(depth, DENSE_POOL), _where(searches[0]))
         rankings: list[list[str]] = []
         for index, (filters, articles, keyword_hits) in enumerate(
             zip(searches, allowed, keyword_lists, strict=True)
