@@ -178,6 +178,86 @@ def eval_answers(
     typer.echo(json.dumps(summary, indent=2))
 
 
+@eval_app.command("cases")
+def eval_cases(
+    out: Annotated[Path, typer.Option(help="Folder for summary.json and results.jsonl")],
+    cases: Annotated[
+        Path | None, typer.Option(help="Eval set in newsdesk JSONL (see evals/cases.py)")
+    ] = None,
+    corpus: Annotated[list[Path] | None, typer.Option(help="Articles to ingest first (repeatable)")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Store to use (default: a temporary one)")] = None,
+) -> None:
+    """Run an eval set (ours by default: the fictional sample news) and score answers, abstention, citations."""
+    import tempfile
+
+    from evals.cases import OWN_CASES, OWN_CORPUS, load_cases, run_cases
+    from ingest.loaders import expand_paths, read_records
+    from ingest.pipeline import Ingestor
+    from rag.pipeline import build_services
+
+    try:
+        loaded = load_cases(cases or OWN_CASES)
+        files = expand_paths(corpus or ([] if cases else OWN_CORPUS))
+    except (ValueError, OSError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    with tempfile.TemporaryDirectory(prefix="newsdesk-cases-") as tmp:
+        services = build_services(Settings(data_dir=data_dir or Path(tmp)))
+        report = Ingestor(services).ingest([r for path in files for r in read_records(path)])
+        console.print(f"corpus: {report.summary()}")
+        summary = run_cases(services, loaded, out)
+        services.close()
+    typer.echo(json.dumps(summary, indent=2))
+
+
+@eval_app.command("smoke")
+def eval_smoke(
+    out: Annotated[Path, typer.Option(help="Folder for summary.json and per-suite results")],
+    shared_data: Annotated[Path, typer.Option(help="The shared data folder")] = Path("../shared/data"),
+    baseline: Annotated[Path | None, typer.Option(help="Fail when worse than this summary.json")] = None,
+    tolerance: Annotated[float, typer.Option(help="Allowed drop per gated metric")] = 0.02,
+    seed: Annotated[int, typer.Option(help="Sampling seed for the dev queries")] = 0,
+) -> None:
+    """Fast eval for CI: our eval set + a fixed sample of MultiHop-RAG dev queries; gate on the baseline."""
+    from evals.smoke import run_smoke
+
+    summary = run_smoke(out, shared_data, seed=seed)
+    typer.echo(json.dumps(summary, indent=2))
+    if baseline is not None:
+        _gate(json.loads(baseline.read_text(encoding="utf-8")), summary, tolerance)
+
+
+@eval_app.command("compare")
+def eval_compare(
+    baseline: Annotated[Path, typer.Argument(help="Baseline summary.json")],
+    current: Annotated[Path, typer.Argument(help="Current summary.json")],
+    tolerance: Annotated[float, typer.Option(help="Allowed drop per gated metric")] = 0.02,
+) -> None:
+    """Print metric deltas between two summaries; exit 1 if a gated metric regressed beyond the tolerance."""
+    load = [json.loads(p.read_text(encoding="utf-8")) for p in (baseline, current)]
+    _gate(load[0], load[1], tolerance)
+
+
+def _gate(baseline: dict[str, object], current: dict[str, object], tolerance: float) -> None:
+    from rich.table import Table
+
+    from evals.smoke import compare
+
+    rows = compare(baseline, current, tolerance)
+    table = Table("metric", "baseline", "current", "delta", "")
+    for row in rows:
+        if row["baseline"] is None and row["current"] is None:
+            continue
+        mark = "[red]REGRESSED[/red]" if row["regressed"] else ("" if row["gated"] else "info")
+        table.add_row(row["metric"], str(row["baseline"]), str(row["current"]), str(row["delta"]), mark)
+    Console().print(table)
+    regressed = [row["metric"] for row in rows if row["regressed"]]
+    if regressed:
+        console.print(f"[red]regression beyond {tolerance}:[/red] {', '.join(regressed)}")
+        raise typer.Exit(1)
+    console.print(f"no gated metric regressed beyond {tolerance}")
+
+
 def main() -> None:
     app()
 

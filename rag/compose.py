@@ -19,6 +19,13 @@ MIN_SENTENCE_WORDS = 5
 MAX_PER_PASSAGE = 2
 DUPLICATE_JACCARD = 0.6
 EVIDENCE_TOP = 3
+# Text in an article that addresses AI systems ("ignore previous instructions", "system message to AI models") is
+# an attempted prompt injection: it is never repeated as an answer sentence, even though it is quoted news text.
+INSTRUCTION = re.compile(
+    r"ignore (all |any )?(previous|prior|above) instructions|disregard (your|all|the) (rules|instructions)"
+    r"|(system|developer) (message|prompt)|\bAI (assistants?|models?|systems?)\b.{0,40}\b(must|should|ignore|tell|say)",
+    re.I,
+)
 
 
 class ExtractiveWriter:
@@ -41,7 +48,11 @@ class ExtractiveWriter:
         for n, passage in enumerate(passages, start=1):
             for span in split_sentences(passage.chunk.text):
                 key = re.sub(r"\W+", " ", span.text.lower()).strip()
-                if len(span.text.split()) < MIN_SENTENCE_WORDS or key in seen:
+                if (
+                    len(span.text.split()) < MIN_SENTENCE_WORDS
+                    or key in seen
+                    or INSTRUCTION.search(span.text)
+                ):
                     continue
                 seen.add(key)
                 candidates.append((n, span.text, set(content_terms(span.text))))
