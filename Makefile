@@ -6,7 +6,7 @@ export ORT_DISABLE_TELEMETRY := 1
 export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install install-dev install-local demo serve test lint eval-retrieval clean
+.PHONY: install install-dev install-local demo serve test lint eval-retrieval eval-smoke eval-cases eval-answers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,20 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: install-dev install-local lint
+# The eval smoke gates on the committed baseline (evals/baseline/summary.json); pytest runs last so its summary
+# line closes the output.
+test: install-dev install-local lint eval-smoke
 	$(BIN)/pytest -q
+
+eval-smoke: install
+	$(BIN)/newsdesk eval smoke --out eval-out/smoke --baseline evals/baseline/summary.json
+
+eval-cases: install
+	$(BIN)/newsdesk eval cases --out eval-out/cases
+
+eval-answers: install
+	$(BIN)/newsdesk eval answers --corpus ../shared/data/multihop/corpus.json \
+		--queries ../shared/data/multihop/queries_dev.json --out eval-out/answers --data-dir eval-out/store
 
 eval-retrieval: install
 	$(BIN)/newsdesk eval retrieval --corpus ../shared/data/multihop/corpus.json \
