@@ -39,6 +39,7 @@ class KeywordIndex:
         self._model: bm25s.BM25 | None = None
         self._chunk_ids: list[str] = []
         self._article_ids: list[str] = []
+        self._owners: tuple[list[str] | None, dict[str, str]] = (None, {})
 
     def _current(self) -> tuple[bm25s.BM25 | None, list[str], list[str]]:
         generation = self._registry.generation()
@@ -91,6 +92,13 @@ class KeywordIndex:
         self._chunk_ids = list(stamp["chunk_ids"])
         self._article_ids = list(stamp["article_ids"])
         return True
+
+    def owners(self) -> dict[str, str]:
+        """chunk id → article id for every indexed chunk (kept in step with the registry like the index)."""
+        _, chunk_ids, article_ids = self._current()
+        if self._owners[0] is not chunk_ids:
+            self._owners = (chunk_ids, dict(zip(chunk_ids, article_ids, strict=True)))
+        return self._owners[1]
 
     def search(self, query: str, k: int, allowed_articles: set[str] | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, BM25 score) pairs with a positive score, optionally within some articles."""

@@ -98,17 +98,14 @@ class Retriever:
         if use_dense and vector is not None:
             pool = self.store.query(vector, max(depth, DENSE_POOL), _where(searches[0]))
         rankings: list[list[str]] = []
-        for index, (filters, articles, keyword_hits) in enumerate(
-            zip(searches, allowed, keyword_lists, strict=True)
-        ):
+        for filters, articles, keyword_hits in zip(searches, allowed, keyword_lists, strict=True):
             if articles is not None and not articles:
                 rankings.append([])
                 continue
             dense: list[str] = []
             if use_dense and vector is not None:
-                hits = (
-                    pool if index == 0 else [h for h in pool if articles is None or h.article_id in articles]
-                )
+                owners = self.keyword.owners()
+                hits = pool if articles is None else [h for h in pool if owners.get(h.chunk_id) in articles]
                 if len(hits) < MIN_POOLED_HITS and len(hits) < len(pool):
                     hits = self.store.query(vector, depth, _where(filters))
                 dense = [hit.chunk_id for hit in hits[:depth]]
