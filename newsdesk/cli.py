@@ -227,6 +227,30 @@ def eval_smoke(
         _gate(json.loads(baseline.read_text(encoding="utf-8")), summary, tolerance)
 
 
+@eval_app.command("all")
+def eval_all(
+    out: Annotated[Path, typer.Option(help="Folder for summary.json, results.jsonl and report.html")],
+    shared_data: Annotated[Path, typer.Option(help="The shared data folder")] = Path("../shared/data"),
+    limit: Annotated[int | None, typer.Option(help="Only N dev queries per suite (default: all)")] = None,
+    seed: Annotated[int, typer.Option(help="Sampling seed")] = 0,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Store for the corpus (default: OUT/store, reused)")
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="A summary.json to compare with in the report")
+    ] = None,
+) -> None:
+    """Every suite: retrieval, answers/citations/abstention, own eval set; writes a self-contained report.html."""
+    from evals.all import run_all
+
+    base = json.loads(baseline.read_text(encoding="utf-8")) if baseline else None
+    summary = run_all(
+        out, shared_data, limit=limit, seed=seed, data_dir=data_dir, baseline=base, console=console
+    )
+    typer.echo(f"wrote {out / 'summary.json'}, {out / 'results.jsonl'}, {out / 'report.html'}")
+    typer.echo(json.dumps({k: summary[k] for k in ("code_version", "writer")}, indent=2))
+
+
 @eval_app.command("compare")
 def eval_compare(
     baseline: Annotated[Path, typer.Argument(help="Baseline summary.json")],
