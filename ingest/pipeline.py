@@ -13,8 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ingest.articles import InvalidArticle, to_article
 from ingest.loaders import Record
+from rag.dedup import best_match, signature
 from rag.pipeline import Services
 from rag.types import Article, Chunk
 
@@ -34,6 +37,7 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     chunks_written: int = 0
+    copies: int = 0  # articles recognised as syndicated copies of an earlier story
     rejected: list[Rejection] = field(default_factory=list)
     seconds: float = 0.0
     article_ids: list[str] = field(default_factory=list)
@@ -41,7 +45,8 @@ class IngestReport:
     def summary(self) -> str:
         return (
             f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-            f"rejected {len(self.rejected)} ({self.chunks_written} chunks written in {self.seconds:.1f}s)"
+            f"rejected {len(self.rejected)} ({self.chunks_written} chunks written in {self.seconds:.1f}s; "
+            f"{self.copies} syndicated copies grouped with their story)"
         )
 
 
@@ -114,7 +119,17 @@ class Ingestor:
                 [c.text for c in chunks],
                 [_metadata(article, c) for c in chunks],
             )
-            replaced = services.registry.replace(article, chunks)
+            sig = signature(article.body)
+            others = {
+                k: np.frombuffer(v, dtype=np.uint64)
+                for k, v in services.registry.story_signatures(article.id).items()
+            }
+            match = best_match(sig, others)
+            if match is not None:
+                report.copies += 1
+            replaced = services.registry.replace(
+                article, chunks, signature=sig.tobytes(), duplicate_of=match[0] if match else None
+            )
             services.store.delete(replaced)
             report.chunks_written += len(chunks)
             if existed:

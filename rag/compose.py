@@ -139,6 +139,7 @@ def assemble(
                         quote=evidence.span.text,
                         start=evidence.span.start,
                         end=evidence.span.end,
+                        copies=passage.copies,
                     )
                 )
             if numbering[key] not in numbers:

@@ -30,6 +30,11 @@ CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
 CREATE INDEX IF NOT EXISTS articles_published ON articles(published_ts);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stories (
+    article_id TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+    signature BLOB NOT NULL, duplicate_of TEXT
+);
+CREATE INDEX IF NOT EXISTS stories_duplicate_of ON stories(duplicate_of);
 """
 
 
@@ -66,8 +71,17 @@ class Registry:
             rows = self._conn.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,)).fetchall()
         return [str(r["id"]) for r in rows]
 
-    def replace(self, article: Article, chunks: Sequence[Chunk]) -> list[str]:
-        """Store this version of the article and its chunks; return the ids of the chunks it replaced."""
+    def replace(
+        self,
+        article: Article,
+        chunks: Sequence[Chunk],
+        signature: bytes | None = None,
+        duplicate_of: str | None = None,
+    ) -> list[str]:
+        """Store this version of the article and its chunks; return the ids of the chunks it replaced.
+
+        ``signature`` (MinHash bytes) and ``duplicate_of`` (the earlier article this one is a syndicated copy of)
+        group copies of one story."""
         published = article.published_at
         with self._transaction() as db:
             old = [
@@ -94,6 +108,10 @@ class Registry:
                 'INSERT INTO chunks (id, article_id, idx, start, "end", text) VALUES (?,?,?,?,?,?)',
                 [(c.id, c.article_id, c.index, c.start, c.end, c.text) for c in chunks],
             )
+            if signature is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO stories VALUES (?,?,?)", (article.id, signature, duplicate_of)
+                )
             self._bump_generation(db)
         new = {c.id for c in chunks}
         return [i for i in old if i not in new]
@@ -108,6 +126,20 @@ class Registry:
             ]
             db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
             db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            # The story's remaining copies are re-grouped under the earliest of them.
+            copies = [
+                str(r[0])
+                for r in db.execute(
+                    "SELECT s.article_id FROM stories s JOIN articles a ON a.id = s.article_id "
+                    "WHERE s.duplicate_of = ? ORDER BY a.published_ts, a.id",
+                    (article_id,),
+                )
+            ]
+            if copies:
+                db.execute("UPDATE stories SET duplicate_of = NULL WHERE article_id = ?", (copies[0],))
+                db.execute(
+                    "UPDATE stories SET duplicate_of = ? WHERE duplicate_of = ?", (copies[0], article_id)
+                )
             self._bump_generation(db)
         return ids
 
@@ -182,6 +214,21 @@ class Registry:
         with self._lock:
             rows = self._conn.execute("SELECT * FROM chunks ORDER BY article_id, idx").fetchall()
         return [_chunk(r) for r in rows]
+
+    def story_signatures(self, exclude: str = "") -> dict[str, bytes]:
+        """MinHash signatures of every story's first article (the copies point at these)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT article_id, signature FROM stories WHERE duplicate_of IS NULL AND article_id != ?",
+                (exclude,),
+            ).fetchall()
+        return {str(r[0]): bytes(r[1]) for r in rows}
+
+    def stories(self) -> dict[str, str]:
+        """article id → the id of its story (itself, or the article it is a syndicated copy of)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT article_id, duplicate_of FROM stories").fetchall()
+        return {str(r[0]): str(r[1] or r[0]) for r in rows}
 
     def titles(self) -> dict[str, str]:
         with self._lock:

@@ -48,6 +48,18 @@ class Retriever:
         self.keyword = keyword
         self.config = config or RetrievalConfig()
         self._sources: tuple[int, list[str]] = (-1, [])
+        self._stories: tuple[int, dict[str, str], dict[str, list[str]]] = (-1, {}, {})
+
+    def story_members(self) -> tuple[dict[str, str], dict[str, list[str]]]:
+        """article → story id, and story id → its member articles (syndicated copies grouped at ingest)."""
+        generation = self.registry.generation()
+        if self._stories[0] != generation:
+            story_of = self.registry.stories()
+            members: dict[str, list[str]] = {}
+            for article_id, story in sorted(story_of.items()):
+                members.setdefault(story, []).append(article_id)
+            self._stories = (generation, story_of, members)
+        return self._stories[1], self._stories[2]
 
     def known_sources(self) -> list[str]:
         generation = self.registry.generation()
@@ -122,6 +134,8 @@ class Retriever:
         articles = self.registry.articles_by_id(sorted({c.article_id for c in chunks.values()}))
         passages: list[Passage] = []
         per_article: Counter[str] = Counter()
+        story_of, members = self.story_members()
+        shown: dict[str, str] = {}  # story → the one article whose chunks represent it
         for chunk_id, score in ranked:
             chunk = chunks.get(chunk_id)
             article = articles.get(chunk.article_id) if chunk else None
@@ -129,6 +143,9 @@ class Retriever:
                 continue
             if self.config.max_per_article and per_article[article.id] >= self.config.max_per_article:
                 continue
+            story = story_of.get(article.id, article.id)
+            if shown.setdefault(story, article.id) != article.id:
+                continue  # a syndicated copy of a story already in the results counts once
             per_article[article.id] += 1
             passages.append(
                 Passage(
@@ -138,6 +155,7 @@ class Retriever:
                     url=article.url,
                     published_at=article.published_at,
                     score=score,
+                    copies=[m for m in members.get(story, []) if m != article.id],
                 )
             )
             if len(passages) == k:

@@ -44,6 +44,9 @@ class Passage(Frozen):
     url: str
     published_at: datetime | None
     score: float = 0.0
+    copies: list[str] = Field(
+        default_factory=list, description="Syndicated copies of the same story (article ids)."
+    )
 
 
 class Citation(Frozen):
@@ -57,6 +60,9 @@ class Citation(Frozen):
     quote: str = Field(description="Verbatim text of the article between start and end.")
     start: int
     end: int
+    copies: list[str] = Field(
+        default_factory=list, description="Other outlets' copies of this story (article ids)."
+    )
 
 
 class AnswerSentence(Frozen):
