@@ -120,28 +120,21 @@ def _cued(question: str, start: int) -> bool:
 
 
 def _point_dates(question: str, as_of: datetime) -> list[Window]:
-    days: list[Window] = []
-    for m in _MDY.finditer(question):
-        if not _cued(question, m.start()):
-            continue
-        month = MONTHS[m.group(1).lower()[:3]]
-        year = int(m.group(3)) if m.group(3) else _year_for(month, as_of)
-        days.append(_day(year, month, int(m.group(2))))  # type: ignore[arg-type]
-    for m in _DMY.finditer(question):
-        if not _cued(question, m.start()):
-            continue
-        month = MONTHS[m.group(2).lower()[:3]]
-        year = int(m.group(3)) if m.group(3) else _year_for(month, as_of)
-        days.append(_day(year, month, int(m.group(1))))  # type: ignore[arg-type]
-    for m in _ISO.finditer(question):
-        if not _cued(question, m.start()):
-            continue
-        days.append(_day(int(m.group(1)), int(m.group(2)), int(m.group(3))))  # type: ignore[arg-type]
+    days: list[Window | None] = []
+    # (pattern, group of the year, of the month, of the day)
+    for pattern, year_group, month_group, day_group in ((_MDY, 3, 1, 2), (_DMY, 3, 2, 1), (_ISO, 1, 2, 3)):
+        for m in pattern.finditer(question):
+            if not _cued(question, m.start()):
+                continue
+            month_text = m.group(month_group)
+            month = int(month_text) if month_text.isdigit() else MONTHS[month_text.lower()[:3]]
+            year = int(m.group(year_group)) if m.group(year_group) else _year_for(month, as_of)
+            days.append(_day(year, month, int(m.group(day_group))))
     lowered = question.lower()
     for word, back in (("today", 0), ("yesterday", 1)):
         if re.search(rf"\b{word}\b", lowered):
             d = as_of - timedelta(days=back)
-            days.append(_day(d.year, d.month, d.day))  # type: ignore[arg-type]
+            days.append(_day(d.year, d.month, d.day))
     unique: list[Window] = []
     for window in days:
         if window is not None and window not in unique:
