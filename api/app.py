@@ -1,16 +1,24 @@
-"""The FastAPI app factory; services are built once in the lifespan and shared by all requests."""
+"""The FastAPI app factory; services are built once in the lifespan and shared by all requests.
+
+Middleware, outermost first: observability (request id, access log, metrics, last-resort 500) → guard (rate limit,
+API keys; before any body is read) → body size limit → FastAPI's exception handlers and routes.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
 from api import errors
-from api.routes import articles, ask, health
+from api.limits import BodyLimitMiddleware, document_limits
+from api.observability import Metrics, ObservabilityMiddleware, RouteTemplates, configure_logging
+from api.routes import articles, ask, health, metrics
+from api.security import GuardMiddleware, check_exposure, document_security
 from ingest.pipeline import Ingestor
 from rag.pipeline import Services, build_services
 from rag.settings import Settings
@@ -25,11 +33,21 @@ INDEX_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8"><titl
 def create_app(
     settings: Settings | None = None, services_factory: Callable[[Settings], Services] | None = None
 ) -> FastAPI:
+    """Build the app; raises ``api.security.UnsafeExposure`` for an open API on a non-loopback host."""
     settings = settings or Settings()
+    check_exposure(settings)
     factory = services_factory or build_services
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging()
+        if not settings.api_keys:
+            log.warning(
+                "newsdesk API on %s:%s is open: no API keys are set (NEWSDESK_API_KEYS), so anyone who can "
+                "reach it can ingest and delete articles",
+                settings.host,
+                settings.port,
+            )
         services = factory(settings)
         ingestor = Ingestor(services)
         orphans = ingestor.reconcile()
@@ -45,13 +63,36 @@ def create_app(
     app = FastAPI(
         title="newsdesk",
         version="0.1.0",
-        description="Answers questions about the news; every sentence cites the passage it came from.",
+        description="Answers questions about the news; every sentence cites the passage it came from. Errors "
+        'always have the shape {"error": {"code": ..., "message": ...}}.',
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
     errors.install(app)
     app.include_router(health.router)
     app.include_router(ask.router)
     app.include_router(articles.router)
+    app.include_router(metrics.router)
+    # add_middleware puts each one outside the previous: add innermost first.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(GuardMiddleware, settings=settings)
+    templates = [r.path for m in (health, ask, articles, metrics) for r in m.router.routes]
+    templates += [str(r.path) for r in app.routes if hasattr(r, "path")]
+    templates.append("/")
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics, routes=RouteTemplates(templates))
+
+    base_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = base_openapi()
+            document_limits(schema, settings)
+            document_security(schema, settings)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> str:

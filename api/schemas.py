@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import unicodedata
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from rag.types import Answer, Article
+
+# What the question validators accept, as one regex for the OpenAPI schema: some non-space character and no control
+# characters other than tab, CR and LF.
+_NO_CONTROL = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+QUESTION_PATTERN = rf"^{_NO_CONTROL}*[^\s\x00-\x1f\x7f-\x9f]{_NO_CONTROL}*$"
+
+
+MAX_SOURCES = 100  # outlets per filter; thousands would be a 500 from the stores, not a 422
+EARLIEST, LATEST = datetime(1800, 1, 1, tzinfo=UTC), datetime(2200, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def _news_time(value: datetime) -> datetime:
+    # A time without a zone is UTC, as at ingest. The bounds keep date arithmetic (relative dates, timestamps)
+    # far from datetime's year 1..9999 range, which would otherwise be a 500.
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError("must be between 1800-01-01 and 2200-12-31")
+    return value
+
+
+NewsTime = Annotated[datetime, AfterValidator(_news_time)]
 
 
 class Strict(BaseModel):
@@ -15,18 +37,33 @@ class Strict(BaseModel):
 
 
 class FiltersIn(Strict):
-    sources: list[str] = Field(default_factory=list, description="Only these outlets (exact source names).")
-    since: datetime | None = Field(None, description="Only articles published at or after this time.")
-    until: datetime | None = Field(None, description="Only articles published at or before this time.")
+    sources: list[str] = Field(
+        default_factory=list, max_length=MAX_SOURCES, description="Only these outlets (exact source names)."
+    )
+    since: NewsTime | None = Field(None, description="Only articles published at or after this time.")
+    until: NewsTime | None = Field(None, description="Only articles published at or before this time.")
 
 
 class AskRequest(Strict):
-    question: str = Field(min_length=1, max_length=2000, pattern=r"\S", description="Must not be blank.")
+    # The length limit is the setting max_question_chars, checked by the route and written into the OpenAPI schema.
+    question: str = Field(
+        min_length=1,
+        pattern=r"\S",
+        description="Must not be blank or hold control characters (tab and newlines are fine).",
+        json_schema_extra={"pattern": QUESTION_PATTERN},
+    )
     filters: FiltersIn | None = None
     k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default: server setting).")
-    as_of: datetime | None = Field(
+    as_of: NewsTime | None = Field(
         None, description="Resolve relative dates in the question against this time."
     )
+
+    @field_validator("question")
+    @classmethod
+    def _no_control_characters(cls, question: str) -> str:
+        if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in question):
+            raise ValueError("must not contain control characters")
+        return question
 
 
 AskResponse = Answer
@@ -34,7 +71,8 @@ AskResponse = Answer
 
 class IngestRequest(BaseModel):
     # Items are validated one by one by the ingest pipeline so one bad article is rejected, not the whole batch.
-    articles: list[Any] = Field(min_length=1, max_length=1000)
+    # At most the setting max_batch_articles (413 above), checked by the route.
+    articles: list[Any] = Field(min_length=1)
 
 
 class RejectedOut(BaseModel):

@@ -114,13 +114,21 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.security import UnsafeExposure
 
     settings = Settings()
     bind_host, bind_port = host or settings.host, port or settings.port
+    # The app checks the address it is really served on (no open API on a public interface).
+    settings = settings.model_copy(update={"host": bind_host, "port": bind_port})
+    try:
+        application = create_app(settings)
+    except UnsafeExposure as exc:
+        console.print(str(exc), style="red", markup=False)
+        raise typer.Exit(2) from None
     console.print(
         f"newsdesk API on http://{bind_host}:{bind_port} (docs: /docs) — data in {settings.data_dir}"
     )
-    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+    uvicorn.run(application, host=bind_host, port=bind_port, log_level="info")
 
 
 @eval_app.command("retrieval")

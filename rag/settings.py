@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,6 +72,42 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+
+    # Exposing the HTTP API (api/security.py, api/limits.py). NEWSDESK_API_KEYS is comma-separated.
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        repr=False,
+        exclude=True,  # never written into reports or logs that dump the settings
+        description="Bearer keys; when set, writes (ingest, delete) need 'Authorization: Bearer KEY'.",
+    )
+    auth_reads: bool = Field(False, description="Require a key for reads too (ask, articles, metrics).")
+    allow_open: bool = Field(False, description="Allow a non-loopback host without API keys.")
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Largest request body (413 above).")
+    max_article_chars: int = Field(
+        200_000, ge=1, description="Largest article body; a longer one is rejected from its ingest batch."
+    )
+    max_batch_articles: int = Field(1000, ge=1, description="Most articles per ingest request (413 above).")
+    max_question_chars: int = Field(2000, ge=1, description="Longest question (422 above).")
+    rate_limit_per_minute: int = Field(
+        120, ge=0, description="Requests per minute per API key (or client IP without one); 0: no limit."
+    )
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_api_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _check_api_keys(cls, keys: list[str]) -> list[str]:
+        for key in keys:
+            if len(key) < 16 or not key.isascii() or not key.isprintable() or " " in key or "," in key:
+                raise ValueError(
+                    "each API key must be at least 16 printable ASCII characters without spaces or commas"
+                )
+        return keys
 
     @property
     def chroma_dir(self) -> Path:

@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import IngestorDep, ServicesDep
+from api.deps import IngestorDep, MetricsDep, ServicesDep, SettingsDep
+from api.errors import responses
+from api.limits import check_batch, screen_articles
 from api.schemas import (
+    MAX_SOURCES,
     ArticleDetail,
     ArticleList,
     ArticleSummary,
     ChunkOut,
-    ErrorResponse,
     IngestRequest,
     IngestResponse,
+    NewsTime,
     RejectedOut,
 )
 
 router = APIRouter(prefix="/v1", tags=["articles"])
+MAX_OFFSET = 1_000_000_000  # SQLite integers are 64-bit: a larger offset would be a 500, not an empty page
 
 
-@router.post("/ingest", response_model=IngestResponse, responses={422: {"model": ErrorResponse}})
-async def ingest_articles(body: IngestRequest, ingestor: IngestorDep) -> IngestResponse:
-    report = await run_in_threadpool(ingestor.ingest, body.articles)
+@router.post("/ingest", response_model=IngestResponse, responses=responses(400, 401, 413, 422, 429, 500))
+async def ingest_articles(
+    body: IngestRequest, ingestor: IngestorDep, settings: SettingsDep, metrics: MetricsDep
+) -> IngestResponse:
+    check_batch(settings, body.articles)
+    report = await run_in_threadpool(ingestor.ingest, screen_articles(settings, body.articles))
+    metrics.observe_ingest(report.added, report.updated, report.unchanged, len(report.rejected))
     return IngestResponse(
         added=report.added,
         updated=report.updated,
@@ -35,14 +42,16 @@ async def ingest_articles(body: IngestRequest, ingestor: IngestorDep) -> IngestR
     )
 
 
-@router.get("/articles", response_model=ArticleList)
+@router.get("/articles", response_model=ArticleList, responses=responses(401, 422, 429, 500))
 def list_articles(
     services: ServicesDep,
-    source: Annotated[list[str] | None, Query(description="Outlet name; repeat for several.")] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    source: Annotated[
+        list[str] | None, Query(max_length=MAX_SOURCES, description="Outlet name; repeat for several.")
+    ] = None,
+    since: NewsTime | None = None,
+    until: NewsTime | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ArticleList:
     items, total = services.registry.articles(
         sources=source or [], since=since, until=until, limit=limit, offset=offset
@@ -50,7 +59,9 @@ def list_articles(
     return ArticleList(total=total, items=[ArticleSummary.of(a) for a in items])
 
 
-@router.get("/articles/{article_id}", response_model=ArticleDetail, responses={404: {"model": ErrorResponse}})
+@router.get(
+    "/articles/{article_id}", response_model=ArticleDetail, responses=responses(401, 404, 422, 429, 500)
+)
 def get_article(article_id: str, services: ServicesDep) -> ArticleDetail:
     article = services.registry.article(article_id)
     if article is None:
@@ -67,7 +78,7 @@ def get_article(article_id: str, services: ServicesDep) -> ArticleDetail:
     )
 
 
-@router.delete("/articles/{article_id}", status_code=204, responses={404: {"model": ErrorResponse}})
+@router.delete("/articles/{article_id}", status_code=204, responses=responses(401, 404, 422, 429, 500))
 async def delete_article(article_id: str, ingestor: IngestorDep) -> Response:
     if not await run_in_threadpool(ingestor.delete, article_id):
         raise HTTPException(404, f"no article with id {article_id!r}")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ServicesDep
-from api.schemas import AskRequest, AskResponse, ErrorResponse
+from api.deps import MetricsDep, ServicesDep, SettingsDep
+from api.errors import responses
+from api.limits import check_question
+from api.schemas import AskRequest, AskResponse
 from rag.pipeline import ask
 from rag.types import Filters
 
@@ -16,9 +18,14 @@ router = APIRouter(prefix="/v1", tags=["ask"])
 @router.post(
     "/ask",
     response_model=AskResponse,
-    responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+    responses=responses(400, 401, 413, 422, 429, 500, 503),
 )
-async def ask_question(body: AskRequest, services: ServicesDep) -> AskResponse:
+async def ask_question(
+    body: AskRequest, services: ServicesDep, settings: SettingsDep, metrics: MetricsDep
+) -> AskResponse:
+    check_question(settings, body.question)
     filters = Filters(**body.filters.model_dump()) if body.filters else None
     # Retrieval, embedding and writing are CPU-bound: run them off the event loop.
-    return await run_in_threadpool(ask, services, body.question, filters, body.k, body.as_of)
+    answer = await run_in_threadpool(ask, services, body.question, filters, body.k, body.as_of)
+    metrics.observe_ask(answer.timings)
+    return answer

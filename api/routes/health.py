@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import ServicesDep
+from api.errors import responses
 from api.schemas import Health
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=Health)
+@router.get("/healthz", response_model=Health, responses=responses(500))
 def health(services: ServicesDep) -> Health:
     articles, chunks = services.registry.counts()
     store_ok = services.store.heartbeat()
