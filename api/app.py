@@ -18,6 +18,7 @@ from api import errors
 from api.limits import BodyLimitMiddleware, document_limits
 from api.observability import Metrics, ObservabilityMiddleware, RouteTemplates, configure_logging
 from api.routes import articles, ask, health, metrics
+from api.routes import feeds as feed_routes
 from api.security import GuardMiddleware, check_exposure, document_security
 from ingest.pipeline import Ingestor
 from rag.pipeline import Services, build_services
@@ -74,6 +75,7 @@ def create_app(
     app.include_router(ask.router)
     app.include_router(articles.router)
     app.include_router(metrics.router)
+    app.include_router(feed_routes.router)
     # add_middleware puts each one outside the previous: add innermost first.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(GuardMiddleware, settings=settings)

@@ -8,8 +8,10 @@ old vectors are deleted. A crash between steps leaves at worst orphan vectors, w
 
 from __future__ import annotations
 
+import fcntl
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,10 +59,27 @@ class Ingestor:
     def __init__(self, services: Services) -> None:
         self.services = services
 
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """An exclusive lock on DATA_DIR/write.lock, across threads and processes sharing the data dir.
+
+        Held from a batch's first upsert to its registry switch, and by ``reconcile``: otherwise an API process
+        starting beside a Chroma server would take another process's in-flight vectors for orphans and delete
+        them. The kernel drops the lock when its process dies, so a crash never leaves it held."""
+        path = self.services.settings.data_dir / "write.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def reconcile(self) -> int:
         """Delete vectors that no registry row points at (left by an interrupted ingest); return how many."""
-        orphans = self.services.store.all_ids() - self.services.registry.all_chunk_ids()
-        self.services.store.delete(sorted(orphans))
+        with self.write_lock():
+            orphans = self.services.store.all_ids() - self.services.registry.all_chunk_ids()
+            self.services.store.delete(sorted(orphans))
         return len(orphans)
 
     def ingest(
@@ -109,6 +128,18 @@ class Ingestor:
         chunked = [(a, services.chunker.split(a.id, a.content_hash, a.body)) for a, _ in pending]
         texts = [c.text for _, chunks in chunked for c in chunks]
         vectors = services.embedder.embed(texts)
+        with self.write_lock():
+            self._store(pending, chunked, vectors, report, progress)
+
+    def _store(
+        self,
+        pending: list[tuple[Article, bool]],
+        chunked: list[tuple[Article, list[Chunk]]],
+        vectors: np.ndarray,
+        report: IngestReport,
+        progress: Progress | None,
+    ) -> None:
+        services = self.services
         offset = 0
         for (article, existed), (_, chunks) in zip(pending, chunked, strict=True):
             vecs = vectors[offset : offset + len(chunks)]

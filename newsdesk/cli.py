@@ -40,22 +40,29 @@ def _progress() -> Progress:
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path],
-        typer.Argument(help="Files or folders: .json, .jsonl, .txt (first line is the title), .html"),
+        list[str],
+        typer.Argument(
+            help="Files or folders: .json, .jsonl, .txt (first line is the title), .html; or http(s):// URLs"
+        ),
     ],
 ) -> None:
     """Ingest news articles; re-ingesting unchanged articles adds nothing, changed ones replace their chunks."""
+    from ingest.fetch import fetch_records, is_url
     from ingest.loaders import UnsupportedFile, expand_paths, read_records
     from ingest.pipeline import Ingestor
     from rag.pipeline import build_services
 
+    urls = [p for p in paths if is_url(p)]
     try:
-        files = expand_paths(paths)
+        files = expand_paths([Path(p) for p in paths if not is_url(p)])
     except UnsupportedFile as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     records = [record for path in files for record in read_records(path)]
-    services = build_services(Settings())
+    settings = Settings()
+    if urls:
+        records += fetch_records(urls, settings)
+    services = build_services(settings)
     ingestor = Ingestor(services)
     ingestor.reconcile()
     with _progress() as progress:
@@ -288,6 +295,158 @@ def _gate(baseline: dict[str, object], current: dict[str, object], tolerance: fl
         console.print(f"[red]regression beyond {tolerance}:[/red] {', '.join(regressed)}")
         raise typer.Exit(1)
     console.print(f"no gated metric regressed beyond {tolerance}")
+
+
+@eval_app.command("support")
+def eval_support(
+    out: Annotated[Path, typer.Option(help="Folder for summary.json and results.jsonl")],
+    data: Annotated[
+        Path, typer.Option(help="Folder with QAGS mturk_cnndm.jsonl and mturk_xsum.jsonl")
+    ] = Path("../shared/data/support"),
+    variant: Annotated[
+        list[str] | None,
+        typer.Option(help="minilm (packaged embedder) and/or none (repeatable; default both)"),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N sentences per dataset.")] = None,
+) -> None:
+    """The verifier's support score against human labels (QAGS): ROC-AUC, accuracy, best threshold."""
+    from evals.support import run_support_eval
+
+    summary = run_support_eval(
+        data,
+        out,
+        min_support=Settings().min_support,
+        variants=variant or ["minilm", "none"],
+        limit=limit,
+        console=console,
+    )
+    typer.echo(json.dumps(summary, indent=2))
+
+
+feeds_app = typer.Typer(help="RSS/Atom feeds: subscribe, list, refresh (new or changed items only).")
+app.add_typer(feeds_app, name="feeds")
+
+
+@feeds_app.command("add")
+def feeds_add(url: Annotated[str, typer.Argument(help="The feed's http(s):// URL")]) -> None:
+    """Subscribe to a feed (its items come in with `newsdesk feeds refresh`)."""
+    from ingest.feeds import FeedError, FeedManager
+    from ingest.pipeline import Ingestor
+    from rag.pipeline import build_services
+
+    services = build_services(Settings())
+    manager = FeedManager(Ingestor(services))
+    try:
+        feed, created = manager.add(url)
+    except FeedError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    finally:
+        manager.close()
+        services.close()
+    typer.echo(f"{'added' if created else 'already subscribed'}: feed {feed.id} {feed.url}")
+
+
+@feeds_app.command("list")
+def feeds_list() -> None:
+    """The subscribed feeds, with when they were last checked and the last error."""
+    from ingest.feeds import FeedManager
+    from ingest.pipeline import Ingestor
+    from rag.pipeline import build_services
+
+    services = build_services(Settings())
+    manager = FeedManager(Ingestor(services))
+    feeds = manager.list()
+    manager.close()
+    services.close()
+    for feed in feeds:
+        state = f"error: {feed.last_error}" if feed.last_error else f"checked {feed.last_checked or 'never'}"
+        typer.echo(f"{feed.id}\t{feed.url}\t{feed.title or '-'}\t{feed.items} items\t{state}")
+    typer.echo(f"{len(feeds)} feeds")
+
+
+@feeds_app.command("refresh")
+def feeds_refresh(
+    feed: Annotated[list[str] | None, typer.Argument(help="Feed ids or URLs (default: all)")] = None,
+) -> None:
+    """Fetch the feeds, ingest new or changed items; exit 1 if a feed or an item failed."""
+    from ingest.feeds import FeedManager
+    from ingest.pipeline import Ingestor
+    from rag.pipeline import build_services
+
+    services = build_services(Settings())
+    ingestor = Ingestor(services)
+    ingestor.reconcile()
+    manager = FeedManager(ingestor)
+    with _progress() as progress:
+        task = progress.add_task("refreshing feeds", total=None)
+        report = manager.refresh(
+            feed or None, progress=lambda msg: progress.update(task, description=msg[:80])
+        )
+    manager.close()
+    services.close()
+    for feed_report in report.feeds:
+        if feed_report.error:
+            console.print(f"[yellow]feed failed[/yellow] {feed_report.url}: {feed_report.error}")
+        for item in feed_report.items:
+            if item.status == "rejected":
+                console.print(f"[yellow]rejected[/yellow] {item.link or item.guid}: {item.reason}")
+    typer.echo(report.summary())
+    counts = report.counts()
+    if counts["rejected"] or counts["feed_errors"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def bench(
+    out: Annotated[Path, typer.Option(help="Folder for bench.json")] = Path("eval-out/bench"),
+    corpus: Annotated[Path, typer.Option(help="MultiHop-RAG style corpus.json")] = Path(
+        "../shared/data/multihop/corpus.json"
+    ),
+    queries: Annotated[Path, typer.Option(help="Queries for the latency runs")] = Path(
+        "../shared/data/multihop/queries_dev.json"
+    ),
+    limit_articles: Annotated[int | None, typer.Option(help="Only the first N articles (quick run).")] = None,
+    limit_queries: Annotated[int | None, typer.Option(help="Only the first N queries for retrieval.")] = None,
+    ask_queries: Annotated[int, typer.Option(help="Queries (evenly sampled) for the ask latency.")] = 100,
+    embed_sample: Annotated[
+        int, typer.Option(help="Chunk texts (evenly sampled) for the raw embedding runs; 0: all.")
+    ] = 500,
+    scale: Annotated[
+        int, typer.Option(help="Also time retrieval in a store scaled up to N chunks (e.g. 100000); 0: off.")
+    ] = 0,
+    baseline: Annotated[
+        bool, typer.Option(help="Run the sentence-transformers baseline (needs torch; see make bench-venv).")
+    ] = True,
+    baseline_python: Annotated[
+        Path | None, typer.Option(help="Interpreter with torch + sentence-transformers (default: auto).")
+    ] = None,
+    http: Annotated[bool, typer.Option(help="Also time /v1/ask through the HTTP app (TestClient).")] = True,
+) -> None:
+    """Speed and scale: ingest throughput, embedding vs the sentence-transformers baseline, re-ingest, retrieval
+    and ask latency (p50/p95), peak RSS. Temporary stores only; writes OUT/bench.json."""
+    from evals.bench import BenchOptions, print_table, run_bench
+
+    for path in (corpus, queries):
+        if not path.exists():
+            console.print(f"[red]error:[/red] {path} does not exist")
+            raise typer.Exit(2)
+    options = BenchOptions(
+        corpus=corpus,
+        queries=queries,
+        out=out,
+        limit_articles=limit_articles,
+        limit_queries=limit_queries,
+        ask_queries=ask_queries,
+        embed_sample=embed_sample,
+        scale=scale,
+        baseline=baseline,
+        baseline_python=baseline_python,
+        http=http,
+    )
+    result = run_bench(options, console=console)
+    print_table(result, Console())
+    typer.echo(f"wrote {out / 'bench.json'}")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ keyword hits can never name a chunk that the registry no longer holds.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -66,7 +67,15 @@ class KeywordIndex:
         )
         self._model = model
         if self._directory is not None:
-            tmp = self._directory.with_name(self._directory.name + ".tmp")
+            self._save(model, generation)
+
+    def _save(self, model: bm25s.BM25, generation: int) -> None:
+        """Persist the index for the next start. Several processes may share the data dir (API workers beside a
+        Chroma server), so each writes its own temporary folder and a lost race to publish it is harmless: the
+        persisted index is only a cache, stamped with the registry generation it was built from."""
+        assert self._directory is not None
+        tmp = self._directory.with_name(f"{self._directory.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+        try:
             shutil.rmtree(tmp, ignore_errors=True)
             model.save(str(tmp), show_progress=False)
             (tmp / "newsdesk.json").write_text(
@@ -81,14 +90,25 @@ class KeywordIndex:
             )
             shutil.rmtree(self._directory, ignore_errors=True)
             tmp.rename(self._directory)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)  # another process published first; ours stays in memory
 
     def _load(self, generation: int) -> bool:
-        if self._directory is None or not (self._directory / "newsdesk.json").exists():
+        if self._directory is None:
             return False
-        stamp = json.loads((self._directory / "newsdesk.json").read_text())
-        if stamp.get("generation") != generation or stamp.get("format") != INDEX_FORMAT:
-            return False
-        self._model = bm25s.BM25.load(str(self._directory), show_progress=False)
+        stamp_path = self._directory / "newsdesk.json"
+        try:
+            stamp = json.loads(stamp_path.read_text())
+            if stamp.get("generation") != generation or stamp.get("format") != INDEX_FORMAT:
+                return False
+            model = bm25s.BM25.load(str(self._directory), show_progress=False)
+            # Another process may replace the folder while this one reads it: the stamp must be unchanged after
+            # the load, and the model must index exactly the stamped chunks.
+            if json.loads(stamp_path.read_text()) != stamp or _doc_count(model) != len(stamp["chunk_ids"]):
+                return False
+        except (OSError, ValueError, KeyError):
+            return False  # missing, half-replaced or unreadable: rebuild from the registry
+        self._model = model
         self._chunk_ids = list(stamp["chunk_ids"])
         self._article_ids = list(stamp["article_ids"])
         return True
@@ -122,3 +142,7 @@ class KeywordIndex:
             top = top[np.argsort(-masked[top])]
             results.append([(chunk_ids[i], float(masked[i])) for i in top if masked[i] > 0])
         return results
+
+
+def _doc_count(model: bm25s.BM25) -> int:
+    return int(model.scores["num_docs"])

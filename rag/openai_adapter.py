@@ -12,8 +12,17 @@ from rag.llms import WriterUnavailable
 
 
 def _client(base_url: str | None, api_key: str, timeout_s: float, max_retries: int) -> openai.OpenAI:
-    # The client retries connection errors, 429s and 5xx with exponential backoff, max_retries times.
+    # Retries are the openai client's own (openai 3.57, `_base_client`): up to `max_retries` more attempts after
+    # connection errors (nothing listening, reset), timeouts, 408, 409, 429 and 5xx, each after an exponential
+    # backoff of 0.5 s * 2**n capped at 8 s with 0-25 % random jitter (a server's Retry-After of up to 2 min is
+    # obeyed instead). That covers connection errors too, so no backoff of our own is layered on top;
+    # tests/test_openai_writer.py counts the attempts. `timeout_s` bounds each attempt.
     return openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries)
+
+
+def _unavailable(what: str, base_url: str | None, model: str, exc: openai.OpenAIError) -> WriterUnavailable:
+    where = base_url or "the default OpenAI endpoint"
+    return WriterUnavailable(f"the OpenAI-compatible {what} at {where} (model {model!r}) failed: {exc}")
 
 
 class OpenAICompletion:
@@ -22,6 +31,7 @@ class OpenAICompletion:
     ):
         self.name = f"openai:{model}"
         self.model = model
+        self.base_url = base_url
         self._client = _client(base_url, api_key, timeout_s, max_retries)
 
     def complete(self, system: str, user: str, max_tokens: int) -> str:
@@ -33,7 +43,7 @@ class OpenAICompletion:
                 temperature=0.0,
             )
         except openai.OpenAIError as exc:
-            raise WriterUnavailable(f"the OpenAI-compatible endpoint failed: {exc}") from exc
+            raise _unavailable("endpoint", self.base_url, self.model, exc) from exc
         return result.choices[0].message.content or ""
 
 
@@ -43,6 +53,7 @@ class OpenAIEmbedder:
     ):
         self.name = f"openai:{model}"
         self.model = model
+        self.base_url = base_url
         self._client = _client(base_url, api_key, timeout_s, max_retries)
         self.dim = len(self.embed(["dimension probe"])[0])
 
@@ -52,6 +63,6 @@ class OpenAIEmbedder:
         try:
             result = self._client.embeddings.create(model=self.model, input=list(texts))
         except openai.OpenAIError as exc:
-            raise WriterUnavailable(f"the OpenAI-compatible embeddings endpoint failed: {exc}") from exc
+            raise _unavailable("embeddings endpoint", self.base_url, self.model, exc) from exc
         vectors = np.array([item.embedding for item in result.data], dtype=np.float32)
         return normalise(vectors)

@@ -166,10 +166,16 @@ class Registry:
         sources: Sequence[str] = (),
         since: datetime | None = None,
         until: datetime | None = None,
+        text: str = "",
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[Article], int]:
+        """A page of articles, newest first, and the total; ``text`` matches title or body (case-insensitive)."""
         clauses, params = _filters(sources, since, until)
+        if text:
+            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            clauses.append("(title LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\')")
+            params.extend([pattern, pattern])
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._lock:
             total = int(self._conn.execute(f"SELECT COUNT(*) FROM articles {where}", params).fetchone()[0])

@@ -94,6 +94,24 @@ class VectorStore:
                 return ids
             offset += page
 
+    def records(self, ids: Sequence[str]) -> tuple[np.ndarray, list[str], list[dict[str, Any]]]:
+        """Stored vectors, documents and metadata of these ids, in this order (`newsdesk bench` copies them)."""
+        by_id: dict[str, tuple[Any, str, dict[str, Any]]] = {}
+        page = 5000
+        for offset in range(0, len(ids), page):
+            got = self._collection.get(
+                ids=list(ids[offset : offset + page]), include=["embeddings", "documents", "metadatas"]
+            )
+            for item in zip(got["ids"], got["embeddings"], got["documents"], got["metadatas"], strict=True):
+                by_id[item[0]] = (item[1], item[2], dict(item[3] or {}))
+        rows = [by_id[i] for i in ids]
+        vectors = np.asarray([r[0] for r in rows], dtype=np.float32).reshape(len(rows), -1)
+        return vectors, [r[1] for r in rows], [r[2] for r in rows]
+
+    def max_batch_size(self) -> int:
+        """The most records one upsert may carry (Chroma's limit)."""
+        return int(self._client.get_max_batch_size())
+
     def count(self) -> int:
         return int(self._collection.count())
 

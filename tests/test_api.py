@@ -307,3 +307,12 @@ def test_lifespan_reconciles_orphans_and_closes(
     with TestClient(app) as second:
         assert "c_orphan" not in app.state.services.store.all_ids()
         assert second.get("/healthz").json()["articles"] == 2
+
+
+def test_articles_text_filter_matches_title_or_body_and_pages(loaded_client: TestClient) -> None:
+    body = loaded_client.get("/v1/articles", params={"text": "lantern"}).json()
+    assert [item["id"] for item in body["items"]] == ["fict-013", "fict-005"]  # newest first
+    both = loaded_client.get("/v1/articles", params={"text": "Brightlane", "limit": 2}).json()
+    assert both["total"] == 4 and len(both["items"]) == 2
+    literal = loaded_client.get("/v1/articles", params={"text": "100%_"}).json()
+    assert literal["total"] == 0  # % and _ are matched literally, not as wildcards

@@ -115,7 +115,12 @@ def test_openapi_declares_the_bearer_scheme_on_protected_operations(make_client:
         for method, operation in operations.items()
         if operation.get("security")
     }
-    assert protected == {"POST /v1/ingest", "DELETE /v1/articles/{article_id}"}
+    assert protected == {
+        "POST /v1/ingest",
+        "DELETE /v1/articles/{article_id}",
+        "POST /v1/feeds",  # subscribing and refreshing write too (issue 6)
+        "POST /v1/feeds/refresh",
+    }
     reads = make_client(api_keys=[KEY], auth_reads=True).get("/openapi.json").json()["paths"]
     assert reads["/v1/ask"]["post"]["security"] and reads["/v1/articles"]["get"]["security"]
     assert "security" not in reads["/healthz"]["get"]

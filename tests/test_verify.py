@@ -134,3 +134,40 @@ def test_sentence_without_a_claim_is_unsupported(verifier: Verifier, passages: l
     checked = check_one(verifier, "The homes are:", [2], passages)
     assert not checked.supported
     assert checked.support == 0.0
+
+
+def test_negated_sentence_against_an_affirmative_one_is_unsupported(
+    verifier: Verifier, passages: list[Passage]
+) -> None:
+    checked = check_one(
+        verifier, "About 214 homes were not evacuated in the Old Mill district.", [2], passages
+    )
+    assert not checked.supported
+    assert checked.support <= NUMBER_MISMATCH_CAP
+
+
+def test_negated_sentence_matched_by_a_negated_one_is_supported(
+    verifier: Verifier, make_passage: Callable[..., Passage]
+) -> None:
+    passage = make_passage("No homes were evacuated in the Old Mill district. The river fell overnight.")
+    checked = check_one(verifier, "No homes were evacuated in the Old Mill district.", [1], [passage])
+    assert checked.supported and checked.support == 1.0
+
+
+def test_recombined_words_score_lower_than_the_sentence_they_came_from(verifier: Verifier) -> None:
+    # Every word is in the passage (term recall alone says 1.0), but not in that order: bigram coverage drops.
+    swapped = verifier.score("Ashbury Rovers beat the Mariners 3-2.", SPORT)
+    assert swapped < verifier.score("The Mariners beat Ashbury Rovers 3-2.", SPORT) == 1.0
+
+
+def test_a_shared_rare_term_counts_more_than_a_shared_common_one() -> None:
+    # "district" is in every evidence sentence, "gauge" in one; both claims have the same bigrams and one unknown
+    # word ("water"), so only the IDF weighting of the shared word tells them apart.
+    evidence = (
+        "The district gauge read 6.4 meters at noon. The district closed two schools. "
+        "The district opened a shelter at the district hall."
+    )
+    verifier = Verifier(None)
+    rare = verifier.score("Water read 6.4 meters at noon by the gauge.", evidence)
+    common = verifier.score("Water read 6.4 meters at noon by the district.", evidence)
+    assert rare > common

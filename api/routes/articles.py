@@ -50,11 +50,12 @@ def list_articles(
     ] = None,
     since: NewsTime | None = None,
     until: NewsTime | None = None,
+    text: Annotated[str, Query(max_length=200, description="Words in the title or body.")] = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ArticleList:
     items, total = services.registry.articles(
-        sources=source or [], since=since, until=until, limit=limit, offset=offset
+        sources=source or [], since=since, until=until, text=text.strip(), limit=limit, offset=offset
     )
     return ArticleList(total=total, items=[ArticleSummary.of(a) for a in items])
 

@@ -1,0 +1,61 @@
+"""Several processes sharing one data dir (API workers beside a Chroma server): the persisted BM25 index is a cache
+that any process may replace at any time, and reconcile never deletes another process's in-flight vectors."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from ingest.pipeline import Ingestor
+from rag.keyword import KeywordIndex
+from rag.pipeline import Services
+from rag.registry import Registry
+
+
+def test_two_indexes_share_the_persisted_bm25(loaded: Services) -> None:
+    directory = loaded.settings.data_dir / "bm25"
+    first = KeywordIndex(loaded.registry, directory)
+    expected = first.search("Lindqvist 112th minute", 5)
+    assert expected and (directory / "newsdesk.json").exists()
+    # A second "process": its own registry connection and index, loading what the first one persisted.
+    other_registry = Registry(loaded.settings.registry_path)
+    try:
+        second = KeywordIndex(other_registry, directory)
+        assert second.search("Lindqvist 112th minute", 5) == expected
+        # A folder half-replaced by another process (unreadable stamp) is rebuilt from the registry, not fatal.
+        (directory / "newsdesk.json").write_text("{not json")
+        third = KeywordIndex(other_registry, directory)
+        assert third.search("Lindqvist 112th minute", 5) == expected
+        # A stamp that names other chunks than the saved model holds is not trusted either.
+        stamp = json.loads((directory / "newsdesk.json").read_text())
+        stamp["chunk_ids"] = stamp["chunk_ids"][:-1]
+        stamp["article_ids"] = stamp["article_ids"][:-1]
+        (directory / "newsdesk.json").write_text(json.dumps(stamp))
+        fourth = KeywordIndex(other_registry, directory)
+        assert fourth.search("Lindqvist 112th minute", 5) == expected
+        assert not list(directory.parent.glob("bm25.tmp*"))  # no temporary folder left behind
+    finally:
+        other_registry.close()
+
+
+def test_reconcile_waits_for_an_in_flight_write(loaded: Services) -> None:
+    ingestor = Ingestor(loaded)
+    text = "A vector written by another process, whose registry switch has not happened yet."
+    counted: list[int] = []
+    with ingestor.write_lock():
+        loaded.store.upsert(["c_in_flight"], loaded.embedder.embed([text]), [text], [{"article_id": "x"}])
+        worker = threading.Thread(target=lambda: counted.append(Ingestor(loaded).reconcile()))
+        worker.start()
+        worker.join(timeout=0.5)
+        assert worker.is_alive() and "c_in_flight" in loaded.store.all_ids()  # reconcile is waiting
+    worker.join(timeout=30)
+    # The "writer" released the lock without registering its chunk (it crashed): now it is an orphan.
+    assert counted == [1] and "c_in_flight" not in loaded.store.all_ids()
+
+
+def test_ingest_still_works_with_the_lock(services: Services, sample_articles: list[dict[str, Any]]) -> None:
+    report = Ingestor(services).ingest(sample_articles)
+    assert report.added == 16
+    assert (services.settings.data_dir / "write.lock").exists()
+    assert services.store.all_ids() == services.registry.all_chunk_ids()
