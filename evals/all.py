@@ -15,6 +15,7 @@ from evals.multihop import load_corpus
 from evals.report import PUBLISHED, bars, histogram, render
 from evals.retrieval import run_retrieval_eval
 from evals.smoke import code_version, compare
+from evals.support import run_support_eval
 from ingest.articles import to_article
 from ingest.loaders import expand_paths, read_records
 from ingest.pipeline import Ingestor
@@ -69,8 +70,19 @@ def run_all(
         summary["cases"] = run_cases(own, load_cases(OWN_CASES), out / "cases")
         own.close()
 
+    console.print("verifier calibration against human labels (QAGS)…")
+    summary["support"] = run_support_eval(
+        shared_data / "support",
+        out / "support",
+        min_support=settings.min_support,
+        variants=["minilm"],
+        limit=limit,
+        console=console,
+    )
+
     rows = (
         _read_jsonl(out / "retrieval" / "results.jsonl", "retrieval")
+        + _read_jsonl(out / "support" / "results.jsonl", "support")
         + _read_jsonl(out / "answers" / "results.jsonl", "answers")
         + _read_jsonl(out / "cases" / "results.jsonl", "cases")
     )
