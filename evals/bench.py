@@ -80,6 +80,37 @@ def latency_summary(values_ms: Sequence[float]) -> dict[str, float]:
     return {"n": len(ordered), "p50": at(0.5), "p95": at(0.95), "mean": round(sum(ordered) / len(ordered), 2)}
 
 
+class CpuMeter:
+    """How busy the rest of the machine was while a phase ran: CPU seconds used by other processes per wall second
+    per CPU (0.0: the machine was ours; 0.5 on 2 CPUs: one core busy elsewhere; steal time counts as others').
+    Timings taken with a high share are not comparable with quiet ones. Reads /proc/stat (Linux); None elsewhere."""
+
+    def __init__(self) -> None:
+        self._start = (self._busy(), self._ours(), time.perf_counter())
+
+    @staticmethod
+    def _busy() -> float | None:
+        try:
+            fields = [float(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _ours() -> float:
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
+
+    def share(self) -> float | None:
+        busy0, ours0, wall0 = self._start
+        busy1, wall = self._busy(), time.perf_counter() - wall0
+        if busy0 is None or busy1 is None or wall <= 0:
+            return None
+        others = (busy1 - busy0) - (self._ours() - ours0)
+        return round(max(0.0, others) / (wall * (os.cpu_count() or 1)), 3)
+
+
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
@@ -130,12 +161,15 @@ def run_bench(options: BenchOptions, console: Console | None = None) -> dict[str
         result["settings"] = {
             "embedder": services.embedder.name,
             "embed_batch_size": settings.embed_batch_size,
+            "embed_max_batch_tokens": getattr(services.embedder, "max_batch_tokens", None),
             "retrieval_mode": settings.retrieval_mode,
             "writer": settings.writer,
             "chunk_tokens": settings.chunk_tokens,
         }
 
         # (a) ingest, end to end.
+        contention: dict[str, float | None] = {}
+        meter = CpuMeter()
         with _progress(console, "ingesting", len(records)) as tick:
             started = time.perf_counter()
             report = Ingestor(services).ingest(records, progress=tick)
@@ -150,6 +184,7 @@ def run_bench(options: BenchOptions, console: Console | None = None) -> dict[str
             "chunks_per_s": round(chunks / ingest_s, 2),
             "services_build_s": round(build_s, 2),
         }
+        contention["ingest"] = meter.share()
         peaks["after_ingest"] = peak_rss_mb()
         console.print(f"ingest: {report.summary()}")
 
@@ -176,29 +211,39 @@ def run_bench(options: BenchOptions, console: Console | None = None) -> dict[str
         as_of = max(
             (a.published_at for a in services.registry.articles(limit=1)[0] if a.published_at), default=None
         )
+        meter = CpuMeter()
         result["retrieval"] = {"corpus": retrieval_phase(services, queries, as_of, console, "corpus")}
+        contention["retrieval_corpus"] = meter.share()
         peaks["after_retrieval"] = peak_rss_mb()
         asked = evenly(queries, options.ask_queries)
+        meter = CpuMeter()
         result["ask"] = {"in_process": ask_phase(services, asked, as_of, console)}
+        contention["ask_in_process"] = meter.share()
         peaks["after_ask"] = peak_rss_mb()
 
         if options.scale:
             scaled, how = build_scaled(services, options.scale, Path(tmp) / "scaled", options.seed, console)
             try:
+                meter = CpuMeter()
                 result["retrieval"]["scaled"] = {
                     **how,
                     **retrieval_phase(scaled, queries, as_of, console, f"scaled to {options.scale}"),
                 }
+                contention["retrieval_scaled"] = meter.share()
             finally:
                 scaled.close()
             peaks["after_scale"] = peak_rss_mb()
 
         if options.http:  # last: the app's lifespan closes the services on the way out
+            meter = CpuMeter()
             result["ask"]["http"] = http_phase(services, asked, as_of, console)
+            contention["ask_http"] = meter.share()
             peaks["after_http"] = peak_rss_mb()
         else:
             services.close()
     result["peak_rss_mb"] = peaks
+    contention.update(result["embed"].pop("others_cpu_share", {}))
+    result["others_cpu_share"] = contention
     result["machine"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     (options.out / "bench.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return result
@@ -214,9 +259,11 @@ def embed_phase(
     embedder = services.embedder
     embedder.embed(texts[:32])  # warm-up, not timed
     console.print(f"embedding {len(texts)} chunk texts with {embedder.name}")
+    meter = CpuMeter()
     started = time.perf_counter()
     ours = embedder.embed(texts)
     ours_s = time.perf_counter() - started
+    shares = {"embed_newsdesk": meter.share()}
     out: dict[str, Any] = {
         "texts": len(texts),
         "mean_chars": round(sum(map(len, texts)) / max(1, len(texts)), 1),
@@ -226,8 +273,11 @@ def embed_phase(
             "texts_per_s": round(len(texts) / ours_s, 2),
         },
     }
+    meter = CpuMeter()
     baseline = baseline_phase(texts, options, tmp, console)
+    shares["embed_baseline"] = meter.share()  # includes its start-up and model load
     out["baseline"] = baseline
+    out["others_cpu_share"] = shares
     vectors_path = tmp / "st_vectors.npy"
     if "texts_per_s" in baseline and vectors_path.exists():
         theirs = normalise(np.load(vectors_path))
@@ -489,4 +539,6 @@ def print_table(result: dict[str, Any], console: Console) -> None:
         table.add_row(f"ask ({name})", f"p50 · p95 ms (n={latency.get('n')})", value)
     for phase, mb in result["peak_rss_mb"].items():
         table.add_row("peak RSS", phase.replace("_", " "), f"{mb} MB")
+    busy = ", ".join(f"{k} {v}" for k, v in result["others_cpu_share"].items() if v)
+    table.add_row("machine", "other processes' CPU share", busy or "none")
     console.print(table)
