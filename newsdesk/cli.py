@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import rag  # noqa: F401  (sets the no-telemetry environment before any SDK import)
+from newsdesk.loadtest_cli import loadtest
 from rag.settings import Settings
 
 app = typer.Typer(
@@ -451,6 +452,9 @@ def bench(
 
 def main() -> None:
     app()
+
+
+app.command("loadtest")(loadtest)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,64 @@
+"""`newsdesk loadtest`: a real server under concurrent ask + ingest load (see evals/loadtest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console(stderr=True)
+
+
+def loadtest(
+    out: Annotated[Path, typer.Option(help="Folder for load.json")] = Path("eval-out/load"),
+    corpus: Annotated[Path, typer.Option(help="MultiHop-RAG style corpus.json")] = Path(
+        "../shared/data/multihop/corpus.json"
+    ),
+    queries: Annotated[Path, typer.Option(help="Questions to ask")] = Path(
+        "../shared/data/multihop/queries_dev.json"
+    ),
+    clients: Annotated[int, typer.Option(min=1, max=500, help="Concurrent clients")] = 20,
+    duration: Annotated[float, typer.Option(min=1, help="Seconds of load")] = 60.0,
+    ingest_share: Annotated[float, typer.Option(min=0, max=1, help="Share of operations that ingest")] = 0.1,
+    held_back: Annotated[
+        int, typer.Option(min=1, help="Corpus articles kept for the ingest operations")
+    ] = 60,
+    limit_articles: Annotated[int | None, typer.Option(help="Only the first N articles in the store")] = None,
+    store: Annotated[
+        Path | None, typer.Option(help="Copy this built data dir instead of ingesting the corpus first")
+    ] = None,
+) -> None:
+    """Start a real server on 127.0.0.1 over a temporary store and drive it with concurrent clients that mix
+    /v1/ask and /v1/ingest; prints throughput, p50/p95/p99 and errors; writes OUT/load.json."""
+    from evals.loadtest import LoadOptions, print_load, run_load
+    from evals.server import ServerFailed
+
+    for path in (corpus, queries):
+        if not path.exists():
+            console.print(f"[red]error:[/red] {path} does not exist")
+            raise typer.Exit(2)
+    if store is not None and not (store / "articles.sqlite3").exists():
+        console.print(f"[red]error:[/red] {store} is not a newsdesk data dir (no articles.sqlite3)")
+        raise typer.Exit(2)
+    options = LoadOptions(
+        corpus=corpus,
+        queries=queries,
+        out=out,
+        clients=clients,
+        duration_s=duration,
+        ingest_share=ingest_share,
+        held_back=held_back,
+        limit_articles=limit_articles,
+        store=store,
+    )
+    try:
+        result = run_load(options, console)
+    except (ValueError, ServerFailed) as exc:
+        console.print(f"[red]error:[/red] {exc}", markup=False)
+        raise typer.Exit(1) from None
+    print_load(result, Console())
+    typer.echo(f"wrote {out / 'load.json'}")
+    if result["load"]["errors"]:
+        raise typer.Exit(1)
