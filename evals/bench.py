@@ -230,6 +230,14 @@ def run_bench(options: BenchOptions, console: Console | None = None) -> dict[str
                     **retrieval_phase(scaled, queries, as_of, console, f"scaled to {options.scale}"),
                 }
                 contention["retrieval_scaled"] = meter.share()
+                # /v1/ask at scale, through the HTTP app as the target is stated (its lifespan closes `scaled`).
+                meter = CpuMeter()
+                result["ask"]["scaled"] = (
+                    http_phase(scaled, asked, as_of, console)
+                    if options.http
+                    else ask_phase(scaled, asked, as_of, console)
+                )
+                contention["ask_scaled"] = meter.share()
             finally:
                 scaled.close()
             peaks["after_scale"] = peak_rss_mb()

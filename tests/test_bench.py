@@ -54,3 +54,44 @@ def test_scaled_store_is_consistent_and_searchable(
         assert sizes and max(sizes) <= 7
     finally:
         scaled.close()
+
+
+@pytest.mark.integration
+def test_a_small_bench_run_reports_every_phase(tmp_path: Path, sample_articles: list[dict[str, Any]]) -> None:
+    import json
+
+    from evals.bench import BenchOptions, print_table, run_bench
+
+    corpus = tmp_path / "corpus.json"
+    corpus.write_text(json.dumps(sample_articles), encoding="utf-8")
+    queries = tmp_path / "queries.json"
+    queries.write_text(
+        json.dumps(
+            [
+                {
+                    "query": "How high did the Tamsin River crest?",
+                    "answer": "",
+                    "question_type": "inference_query",
+                },
+                {"query": "Who won the Coastal Cup final?", "answer": "", "question_type": "inference_query"},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    options = BenchOptions(
+        corpus=corpus,
+        queries=queries,
+        out=tmp_path / "out",
+        ask_queries=2,
+        embed_sample=8,
+        scale=120,
+        baseline=False,
+    )
+    result = run_bench(options, Console(quiet=True))
+    assert result["ingest"]["articles"] == 16 and result["ingest"]["chunks_per_s"] > 0
+    assert result["retrieval"]["scaled"]["chunks"] >= 120
+    assert set(result["ask"]) == {"in_process", "scaled", "http"}
+    assert result["ask"]["scaled"]["codes"] == {"200": 2}
+    assert result["ask"]["http"]["codes"] == {"200": 2}
+    assert json.loads((tmp_path / "out" / "bench.json").read_text())["ingest"] == result["ingest"]
+    print_table(result, Console(quiet=True))
