@@ -43,8 +43,14 @@ lint: install-dev
 
 # The eval smoke gates on the committed baseline (evals/baseline/summary.json); pytest runs last so its summary
 # line closes the output.
-test: install-dev install-local lint eval-smoke
+test: install-dev install-local install-browser lint eval-smoke
 	$(BIN)/pytest -q
+
+# The web page's browser tests (tests/test_web_e2e.py) drive Debian's chromium: Playwright's own browser download
+# does not work here. CI runs as root; elsewhere run it with sudo or install chromium yourself.
+.PHONY: install-browser
+install-browser:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
 eval-smoke: install
 	$(BIN)/newsdesk eval smoke --out eval-out/smoke --baseline evals/baseline/summary.json --tolerance 0.05

@@ -12,23 +12,20 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 
 from api import errors
 from api.limits import BodyLimitMiddleware, document_limits
 from api.observability import Metrics, ObservabilityMiddleware, RouteTemplates, configure_logging
-from api.routes import articles, ask, health, metrics
+from api.routes import articles, ask, chat, health, metrics, openai_compat, pages, sources
 from api.routes import feeds as feed_routes
+from api.routes import summaries as summary_routes
 from api.security import GuardMiddleware, check_exposure, document_security
 from ingest.pipeline import Ingestor
+from rag.conversations import ConversationStore
 from rag.pipeline import Services, build_services
 from rag.settings import Settings
 
 log = logging.getLogger("newsdesk.api")
-
-INDEX_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>newsdesk</title></head>
-<body><h1>newsdesk</h1><p>Grounded news Q&amp;A. See the <a href="/docs">API docs</a>; ask with
-<code>POST /v1/ask</code>.</p></body></html>"""
 
 
 def create_app(
@@ -56,6 +53,7 @@ def create_app(
             log.warning("removed %d orphan vectors left by an interrupted ingest", orphans)
         app.state.services = services
         app.state.ingestor = ingestor
+        app.state.conversations = ConversationStore.from_settings(settings)
         try:
             yield
         finally:
@@ -76,12 +74,22 @@ def create_app(
     app.include_router(articles.router)
     app.include_router(metrics.router)
     app.include_router(feed_routes.router)
+    app.include_router(sources.router)
+    app.include_router(pages.router)
+    app.include_router(summary_routes.router)
+    app.include_router(chat.router)
+    app.include_router(openai_compat.router)
+    app.mount("/static", pages.static_files(), name="static")
     # add_middleware puts each one outside the previous: add innermost first.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(GuardMiddleware, settings=settings)
-    templates = [r.path for m in (health, ask, articles, metrics) for r in m.router.routes]
+    templates = [
+        r.path
+        for m in (health, ask, articles, metrics, summary_routes, chat, openai_compat)
+        for r in m.router.routes
+    ]
     templates += [str(r.path) for r in app.routes if hasattr(r, "path")]
-    templates.append("/")
+    templates += ["/", "/static/{path:path}"]
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics, routes=RouteTemplates(templates))
 
     base_openapi = app.openapi
@@ -95,9 +103,5 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> str:
-        return INDEX_HTML
 
     return app

@@ -57,6 +57,7 @@ class AskRequest(Strict):
     as_of: NewsTime | None = Field(
         None, description="Resolve relative dates in the question against this time."
     )
+    stream: bool = Field(False, description="Reply with server-sent events (docs/API.md, Streaming).")
 
     @field_validator("question")
     @classmethod
@@ -67,6 +68,43 @@ class AskRequest(Strict):
 
 
 AskResponse = Answer
+
+
+class ChatRequest(Strict):
+    # Same rules as AskRequest.question; the length limit is max_question_chars, checked by the route.
+    message: str = Field(
+        min_length=1,
+        pattern=r"\S",
+        description="Must not be blank or hold control characters (tab and newlines are fine).",
+        json_schema_extra={"pattern": QUESTION_PATTERN},
+    )
+    conversation_id: str | None = Field(
+        None, min_length=1, max_length=100, description="Omit to start a conversation; unknown ids are a 404."
+    )
+    filters: FiltersIn | None = None
+    k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default: server setting).")
+    as_of: NewsTime | None = Field(
+        None, description="Resolve relative dates in the message against this time."
+    )
+    stream: bool = Field(False, description="Reply with server-sent events (docs/API.md, Streaming).")
+
+    @field_validator("message")
+    @classmethod
+    def _no_control_characters(cls, message: str) -> str:
+        if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in message):
+            raise ValueError("must not contain control characters")
+        return message
+
+
+class ConversationTurnOut(BaseModel):
+    turn: int
+    message: str
+    answer: Answer
+
+
+class ConversationOut(BaseModel):
+    conversation_id: str
+    turns: list[ConversationTurnOut]
 
 
 class IngestRequest(BaseModel):

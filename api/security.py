@@ -27,7 +27,9 @@ OPEN_PATHS = frozenset({"/", "/healthz", "/docs", "/docs/oauth2-redirect", "/red
 # Not rate limited (monitoring polls them), though /metrics is a read and needs a key under auth_reads.
 UNLIMITED_PATHS = OPEN_PATHS | {"/metrics"}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-READ_POSTS = frozenset({"/v1/ask", "/v1/summarize", "/v1/chat/completions"})
+READ_POSTS = frozenset({"/v1/ask", "/v1/chat", "/v1/summaries", "/v1/chat/completions"})
+STATIC_PREFIX = "/static/"
+CONVERSATIONS_PREFIX = "/v1/conversations/"
 SECURITY_SCHEME = "apiKey"
 
 
@@ -57,10 +59,12 @@ def check_exposure(settings: Settings) -> None:
 
 def access(method: str, path: str) -> str:
     """'open', 'read' or 'write'."""
-    if path in OPEN_PATHS:
-        return "open"
+    if path in OPEN_PATHS or path.startswith(STATIC_PREFIX):
+        return "open"  # the web page's own files: it asks for a key itself
     if method in SAFE_METHODS or (method == "POST" and path in READ_POSTS):
         return "read"
+    if method == "DELETE" and path.startswith(CONVERSATIONS_PREFIX):
+        return "read"  # forgetting a chat is part of chatting; it changes no article
     return "write"
 
 

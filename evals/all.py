@@ -15,6 +15,7 @@ from evals.multihop import load_corpus
 from evals.report import PUBLISHED, bars, histogram, render
 from evals.retrieval import run_retrieval_eval
 from evals.smoke import code_version, compare
+from evals.summaries import run_summaries_eval
 from evals.support import run_support_eval
 from ingest.articles import to_article
 from ingest.loaders import expand_paths, read_records
@@ -78,6 +79,10 @@ def run_all(
         variants=["minilm"],
         limit=limit,
         console=console,
+    )
+    console.print("summaries: briefs against the writers' summaries (CNN/DailyMail)…")
+    summary["summaries"] = run_summaries_eval(
+        shared_data / "summaries" / "writer_summaries.json", out / "summaries", limit=limit, console=console
     )
 
     rows = (

@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import rag  # noqa: F401  (sets the no-telemetry environment before any SDK import)
+from newsdesk.chat_cli import chat
 from newsdesk.loadtest_cli import loadtest
+from newsdesk.summarize_cli import eval_summaries, summarize
 from rag.settings import Settings
 
 app = typer.Typer(
@@ -455,6 +457,9 @@ def main() -> None:
 
 
 app.command("loadtest")(loadtest)
+app.command("chat")(chat)
+app.command("summarize")(summarize)
+eval_app.command("summaries")(eval_summaries)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,12 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from rag.embedders import Embedder
+from rag.query import source_pattern
 from rag.text import content_terms, split_sentences
 from rag.types import Answer, AnswerSentence, Citation, Draft, DraftSentence, Passage, Status
 from rag.verify import CheckedSentence
@@ -19,6 +21,11 @@ MIN_SENTENCE_WORDS = 5
 MAX_PER_PASSAGE = 2
 DUPLICATE_JACCARD = 0.6
 EVIDENCE_TOP = 3
+# Citation precision on MultiHop-RAG dev (half A): one article per outlet mention 0.73 -> 0.79, + publication-day
+# bonus 0.81; up to 3 sentences per chosen article keeps inference accuracy (2: 0.566, 3: 0.579; before 0.600).
+MAX_PER_ARTICLE = 3
+DEFAULT_ARTICLES = 2  # when the question names no outlet
+DATE_MATCH_BONUS = 0.3
 # Text in an article that addresses AI systems ("ignore previous instructions", "system message to AI models") is
 # an attempted prompt injection: it is never repeated as an answer sentence, even though it is quoted news text.
 INSTRUCTION = re.compile(
@@ -30,7 +37,12 @@ INSTRUCTION = re.compile(
 
 class ExtractiveWriter:
     """Selects the sentences of the retrieved passages most relevant to the question, verbatim, each citing its
-    passage. Deterministic and model-free: it cannot state anything the sources do not say."""
+    passage. Deterministic and model-free: it cannot state anything the sources do not say.
+
+    It cites as few articles as the question asks about: one per mention of an outlet the question names ("the
+    TechCrunch report on X ... and the TechCrunch report on Y" asks about two TechCrunch articles), else at most
+    ``DEFAULT_ARTICLES``. Within an outlet, an article's best sentence relevance ranks it, plus a bonus when the
+    question names its publication day."""
 
     name = "extractive"
     prompt_id: str | None = None
@@ -43,7 +55,7 @@ class ExtractiveWriter:
         self.min_relevance = min_relevance
 
     def write(self, question: str, passages: Sequence[Passage]) -> Draft:
-        candidates: list[tuple[int, str, set[str]]] = []
+        candidates: list[_Candidate] = []
         seen: set[str] = set()
         for n, passage in enumerate(passages, start=1):
             for span in split_sentences(passage.chunk.text):
@@ -55,7 +67,9 @@ class ExtractiveWriter:
                 ):
                     continue
                 seen.add(key)
-                candidates.append((n, span.text, set(content_terms(span.text))))
+                candidates.append(
+                    _Candidate(n, passage.chunk.article_id, span.text, set(content_terms(span.text)))
+                )
         question_terms = set(content_terms(question))
         if not candidates or not question_terms:
             return Draft(sentences=[], writer=self.name)
@@ -64,37 +78,103 @@ class ExtractiveWriter:
         # answer; below the threshold the sources are judged not to hold the answer (calibrated on the dev split).
         if float(np.sort(relevance)[-EVIDENCE_TOP:].mean()) < self.min_relevance:
             return Draft(sentences=[], writer=self.name)
-        chosen: list[tuple[int, str, set[str]]] = []
-        per_passage: Counter[int] = Counter()
-        for index in np.argsort(-relevance, kind="stable"):
-            if relevance[index] < self.min_relevance or len(chosen) == self.max_sentences:
+        articles = self._articles(question, passages, candidates, relevance)
+        ranked = [
+            i
+            for i in np.argsort(-relevance, kind="stable")
+            if candidates[i].article_id in articles and relevance[i] >= self.min_relevance
+        ]
+        # The best sentence of every chosen article first (a question about two reports needs both), then the
+        # next best ones, within the per-passage and per-article limits and without near-duplicates.
+        firsts = [next(i for i in ranked if candidates[i].article_id == a) for a in articles]
+        chosen: list[int] = []
+        for index in [*firsts, *ranked]:
+            if len(chosen) == self.max_sentences:
                 break
-            n, _, terms = candidates[index]
-            if per_passage[n] >= MAX_PER_PASSAGE or any(
-                _jaccard(terms, t) > DUPLICATE_JACCARD for _, _, t in chosen
+            candidate = candidates[index]
+            if (
+                index in chosen
+                or sum(candidates[i].passage == candidate.passage for i in chosen) >= MAX_PER_PASSAGE
+                or sum(candidates[i].article_id == candidate.article_id for i in chosen) >= MAX_PER_ARTICLE
+                or any(_jaccard(candidate.terms, candidates[i].terms) > DUPLICATE_JACCARD for i in chosen)
             ):
                 continue
-            chosen.append(candidates[index])
-            per_passage[n] += 1
+            chosen.append(index)
+        chosen.sort(key=lambda i: -relevance[i])
         return Draft(
-            sentences=[DraftSentence(text=text, passages=[n]) for n, text, _ in chosen], writer=self.name
+            sentences=[
+                DraftSentence(text=candidates[i].text, passages=[candidates[i].passage]) for i in chosen
+            ],
+            writer=self.name,
         )
 
+    def _articles(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        candidates: Sequence[_Candidate],
+        relevance: np.ndarray,
+    ) -> list[str]:
+        """The articles to cite: per outlet named in the question, its best articles, one per mention."""
+        best: dict[str, float] = {}
+        passage_of: dict[str, Passage] = {}
+        for candidate, score in zip(candidates, relevance, strict=True):
+            if score >= self.min_relevance:
+                best[candidate.article_id] = max(best.get(candidate.article_id, 0.0), float(score))
+                passage_of.setdefault(candidate.article_id, passages[candidate.passage - 1])
+        ranked = sorted(best, key=lambda a: -(best[a] + _date_bonus(question, passage_of[a])))
+        mentions = outlet_mentions(question, passages)
+        named = [
+            a
+            for outlet, count in mentions.items()
+            for a in [a for a in ranked if passage_of[a].source == outlet][:count]
+        ]
+        return named or ranked[:DEFAULT_ARTICLES]
+
     def relevance(
-        self, question: str, question_terms: set[str], candidates: list[tuple[int, str, set[str]]]
+        self, question: str, question_terms: set[str], candidates: Sequence[_Candidate]
     ) -> np.ndarray:
         """Per candidate: IDF-weighted share of the question's terms it contains, blended with embedding cosine."""
-        df = Counter(t for _, _, terms in candidates for t in terms & question_terms)
+        df = Counter(t for c in candidates for t in c.terms & question_terms)
         weight = {t: math.log(1.0 + len(candidates) / (1.0 + df[t])) for t in question_terms}
         total = sum(weight.values())
-        lexical = np.array(
-            [sum(weight[t] for t in terms & question_terms) / total for _, _, terms in candidates]
-        )
+        lexical = np.array([sum(weight[t] for t in c.terms & question_terms) / total for c in candidates])
         if self.embedder is None:
             return lexical
-        vectors = self.embedder.embed([question] + [text for _, text, _ in candidates])
+        vectors = self.embedder.embed([question] + [c.text for c in candidates])
         cosine = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
         return np.asarray(0.5 * lexical + 0.5 * cosine, dtype=np.float64)
+
+
+class _Candidate(NamedTuple):
+    passage: int  # 1-based index into the passages
+    article_id: str
+    text: str
+    terms: set[str]
+
+
+def outlet_mentions(question: str, passages: Sequence[Passage]) -> Counter[str]:
+    """How often the question names each outlet the passages come from ("The Verge" or "Verge")."""
+    pattern = source_pattern({p.source for p in passages})
+    if pattern is None:
+        return Counter()
+    lookup = {
+        v.lower(): p.source
+        for p in passages
+        for v in (p.source, re.sub(r"^the\s+", "", p.source, flags=re.I))
+    }
+    return Counter(lookup[m.group(1).lower()] for m in pattern.finditer(question))
+
+
+def _date_bonus(question: str, passage: Passage) -> float:
+    """A question that names the article's publication day ("the report published on October 13") means it."""
+    published = passage.published_at
+    if published is None:
+        return 0.0
+    named = re.search(
+        rf"\b{published:%B}\s+0?{published.day}\b|\b{published.day}\s+{published:%B}\b", question
+    )
+    return DATE_MATCH_BONUS if named else 0.0
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +44,17 @@ class LlamaCompletion:
                 temperature=0.0,
             )
         return str(result["choices"][0]["message"]["content"] or "")
+
+    def stream(self, system: str, user: str, max_tokens: int) -> Iterator[str]:
+        # The lock is held until the generation ends (or the consumer closes the generator), as for complete().
+        with self._lock:
+            pieces = self._llama.create_chat_completion(
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                max_tokens=max_tokens,
+                temperature=0.0,
+                stream=True,
+            )
+            for piece in pieces:
+                text = piece["choices"][0]["delta"].get("content")
+                if text:
+                    yield str(text)

@@ -7,7 +7,7 @@ becomes an empty draft, which the pipeline reports as ``insufficient_evidence``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -28,11 +28,13 @@ class Writer(Protocol):
 
 
 class Completion(Protocol):
-    """A chat model endpoint: system + user message in, text out."""
+    """A chat model endpoint: system + user message in, text out (whole, or streamed in pieces)."""
 
     name: str
 
     def complete(self, system: str, user: str, max_tokens: int) -> str: ...
+
+    def stream(self, system: str, user: str, max_tokens: int) -> Iterator[str]: ...
 
 
 class WriterUnavailable(RuntimeError):
@@ -68,6 +70,17 @@ class ModelWriter:
         text = self.completion.complete(
             self.prompt.system, self.prompt.render(question, passages), self.max_tokens
         )
+        return self.draft(text)
+
+    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str]:
+        """The model's raw text as it is generated; join the pieces and pass them to ``draft``."""
+        if not passages:
+            return iter(())
+        return self.completion.stream(
+            self.prompt.system, self.prompt.render(question, passages), self.max_tokens
+        )
+
+    def draft(self, text: str) -> Draft:
         return Draft(sentences=parse_cited_text(text), writer=self.name, prompt_id=self.prompt_id)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import openai
@@ -45,6 +45,23 @@ class OpenAICompletion:
         except openai.OpenAIError as exc:
             raise _unavailable("endpoint", self.base_url, self.model, exc) from exc
         return result.choices[0].message.content or ""
+
+    def stream(self, system: str, user: str, max_tokens: int) -> Iterator[str]:
+        try:
+            pieces = self._client.chat.completions.create(
+                model=self.model,
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                max_tokens=max_tokens,
+                temperature=0.0,
+                stream=True,
+            )
+            with pieces:  # closes the HTTP response even when the consumer stops early
+                for piece in pieces:
+                    text = piece.choices[0].delta.content if piece.choices else None
+                    if text:
+                        yield text
+        except openai.OpenAIError as exc:
+            raise _unavailable("endpoint", self.base_url, self.model, exc) from exc
 
 
 class OpenAIEmbedder:

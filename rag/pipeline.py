@@ -1,4 +1,4 @@
-"""build_services(settings) — the one place providers are chosen — and ask()."""
+"""build_services(settings) — the one place providers are chosen — ask(), and retrieval over several queries."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from rag.embedders import Embedder, HashingEmbedder, MiniLMEmbedder
 from rag.keyword import KeywordIndex
 from rag.llms import ModelWriter, Prompt, Writer
 from rag.registry import Registry
-from rag.retrieve import RetrievalConfig, Retriever
+from rag.rerank import RerankConfig
+from rag.retrieve import RetrievalConfig, Retriever, fuse
 from rag.settings import Settings
 from rag.store import VectorStore
-from rag.types import Answer, Filters, Passage
+from rag.types import Answer, Draft, Filters, Passage
 from rag.verify import Verifier
 
 
@@ -97,6 +98,7 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
                 settings.focus_weight,
                 settings.max_chunks_per_article,
                 settings.rrf_k,
+                RerankConfig(settings.rerank_depth, settings.rerank_weight),
             ),
         ),
         writer=build_writer(settings, embedder),
@@ -111,6 +113,13 @@ def answer_from_passages(
     started = time.perf_counter()
     draft = writer.write(question, passages)
     timings["write_ms"] = _ms(started)
+    return verified_answer(services, question, draft, passages, timings)
+
+
+def verified_answer(
+    services: Services, question: str, draft: Draft, passages: Sequence[Passage], timings: dict[str, float]
+) -> Answer:
+    """Check every drafted sentence against what it cites and build the cited answer."""
     started = time.perf_counter()
     checked = services.verifier.check(draft.sentences, passages)
     timings["verify_ms"] = _ms(started)
@@ -140,18 +149,62 @@ def ask(
     passages = services.retriever.search(question, k or services.settings.retrieve_k, filters, as_of)
     timings["retrieve_ms"] = _ms(started)
     if not passages:
-        return Answer(
-            question=question,
-            answer=NO_ANSWER,
-            status="insufficient_evidence",
-            sentences=[],
-            citations=[],
-            writer=services.writer.name,
-            prompt_id=services.writer.prompt_id,
-            timings=timings,
-        )
+        return no_answer(services, question, timings)
     answer = answer_from_passages(services, question, passages, timings)
     return answer.model_copy(update={"timings": {**answer.timings, "total_ms": _ms(started)}})
+
+
+def no_answer(services: Services, question: str, timings: dict[str, float]) -> Answer:
+    """The reply when retrieval found nothing to write from."""
+    return Answer(
+        question=question,
+        answer=NO_ANSWER,
+        status="insufficient_evidence",
+        sentences=[],
+        citations=[],
+        writer=services.writer.name,
+        prompt_id=services.writer.prompt_id,
+        timings=timings,
+    )
+
+
+def search_many(
+    services: Services,
+    queries: Sequence[str],
+    k: int,
+    filters: Filters | None = None,
+    as_of: datetime | None = None,
+) -> list[Passage]:
+    """Passages for several phrasings of one need (a chat follow-up and its standalone rewrite).
+
+    Each query is searched on its own and the rankings are fused by reciprocal rank with the retriever's constant,
+    so a passage found by both ranks first; a syndicated story is still shown once. One query is a plain search.
+    """
+    unique = list(dict.fromkeys(query.strip() for query in queries if query.strip()))
+    if not unique:
+        raise ValueError("no query to search")
+    if len(unique) == 1:
+        return services.retriever.search(unique[0], k, filters, as_of)
+    found: dict[str, Passage] = {}
+    rankings: list[tuple[float, list[str]]] = []
+    for query in unique:
+        # Deeper than k, so a passage just below one query's cut-off can still win on the fused score.
+        passages = services.retriever.search(query, 2 * k, filters, as_of)
+        rankings.append((1.0, [p.chunk.id for p in passages]))
+        for passage in passages:
+            found.setdefault(passage.chunk.id, passage)
+    story_of, _ = services.retriever.story_members()
+    shown: dict[str, str] = {}  # story → the article that represents it
+    fused: list[Passage] = []
+    for chunk_id, score in fuse(rankings, services.retriever.config.rrf_k):
+        passage = found[chunk_id]
+        article_id = passage.chunk.article_id
+        if shown.setdefault(story_of.get(article_id, article_id), article_id) != article_id:
+            continue
+        fused.append(passage.model_copy(update={"score": score}))
+        if len(fused) == k:
+            break
+    return fused
 
 
 def _ms(started: float) -> float:

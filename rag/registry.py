@@ -251,6 +251,14 @@ class Registry:
             )
             return [str(r[0]) for r in rows]
 
+    def source_counts(self) -> list[tuple[str, int]]:
+        """(outlet, number of articles) for every named outlet, by name."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT source, COUNT(*) FROM articles WHERE source != '' GROUP BY source ORDER BY source"
+            ).fetchall()
+        return [(str(r[0]), int(r[1])) for r in rows]
+
     def counts(self) -> tuple[int, int]:
         with self._lock:
             articles = int(self._conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])

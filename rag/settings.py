@@ -37,6 +37,14 @@ class Settings(BaseSettings):
     # Reciprocal-rank fusion constant. Dev split (keyword weight 3), MRR@10 by k: 60 0.652, 30 0.662, 15 0.671,
     # 10 0.674, 5 0.676; hits@10 peaks at 10 (0.956).
     rrf_k: int = Field(10, ge=1, le=1000)
+    # Second stage (rag/rerank.py): the top fused chunks re-ordered by their best sentences' lexical evidence.
+    # Tuned on one half of the MultiHop-RAG dev split (docs/DESIGN-NOTES.md): MRR@10 0.680 -> 0.710.
+    rerank_depth: int = Field(
+        30, ge=0, le=200, description="Fused candidates re-ordered by sentence evidence (0: off)."
+    )
+    rerank_weight: float = Field(
+        1.0, ge=0.0, description="Fusion weight of the sentence-evidence order against the first-stage order."
+    )
     retrieve_candidates: int = Field(50, ge=1, le=1000, description="Depth of each ranking before fusion.")
     query_understanding: bool = Field(True, description="Use outlets and dates named in the question.")
     focus_weight: float = Field(
@@ -72,6 +80,14 @@ class Settings(BaseSettings):
     local_threads: int = 2
     local_ctx: int = 4096
     max_tokens: int = 256
+
+    # Chat conversations (rag/conversations.py) live in memory, bounded: the least recently used conversation is
+    # dropped beyond the maximum, only the last turns are kept, and an idle conversation expires.
+    chat_max_conversations: int = Field(1000, ge=1, description="Conversations kept in memory at once.")
+    chat_max_turns: int = Field(20, ge=1, le=1000, description="Turns kept per conversation (the latest).")
+    chat_idle_expiry_s: float = Field(
+        3600.0, gt=0, description="A conversation unused this many seconds is forgotten."
+    )
 
     host: str = "127.0.0.1"
     port: int = 8000

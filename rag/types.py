@@ -113,3 +113,24 @@ class Filters(Frozen):
     @property
     def empty(self) -> bool:
         return not self.sources and self.since is None and self.until is None
+
+
+SummaryKind = Literal["brief", "digest", "timeline"]
+
+
+class SummarySentence(AnswerSentence):
+    date: datetime | None = Field(None, description="The event date of a timeline entry; null otherwise.")
+
+
+class Summary(Frozen):
+    """A brief (one article), digest (several) or timeline (dated events), every sentence cited and verified."""
+
+    kind: SummaryKind
+    status: Status
+    text: str = Field(description="The summary with inline [n] citation markers.")
+    sentences: list[SummarySentence]
+    citations: list[Citation]
+    articles: list[str] = Field(description="Ids of the articles summarised; syndicated copies counted once.")
+    writer: str
+    prompt_id: str | None = None
+    timings: dict[str, float] = Field(default_factory=dict)

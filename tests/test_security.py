@@ -130,6 +130,9 @@ def test_request_classes() -> None:
     assert access("POST", "/v1/ingest") == "write"
     assert access("DELETE", "/v1/articles/x") == "write"
     assert access("PUT", "/v1/anything-new") == "write"  # unknown state-changing routes default to write
+    assert access("POST", "/v1/chat") == access("POST", "/v1/summaries") == "read"
+    assert access("DELETE", "/v1/conversations/abc") == "read"
+    assert access("GET", "/static/app.js") == "open"
     assert access("POST", "/v1/ask") == "read"
     assert access("GET", "/v1/articles") == "read"
     assert access("GET", "/healthz") == "open"
