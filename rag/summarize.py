@@ -9,6 +9,7 @@ Timelines are always extractive: a verbatim sentence keeps the date it states.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -143,9 +144,9 @@ def _choose_articles(services: Services, request: SummaryRequest) -> list[Articl
         terms = set(content_terms(request.topic))
         hits = services.retriever.search(request.topic, TOPIC_PASSAGES, filters, request.as_of)
         hit_ids = [i for i in dict.fromkeys(p.chunk.article_id for p in hits) if i not in found]
-        for article in (a for i in hit_ids if (a := registry.article(i)) is not None):
-            if terms and _topic_share(terms, article) >= TOPIC_MATCH:
-                articles.append(article)
+        candidates = [a for i in hit_ids if (a := registry.article(i)) is not None]
+        weights = _term_weights(terms, candidates)
+        articles += [a for a in candidates if terms and _topic_share(weights, a) >= TOPIC_MATCH]
     elif not ids:
         newest, _ = registry.articles(
             sources=filters.sources, since=filters.since, until=filters.until, limit=MAX_ARTICLES * 2
@@ -158,9 +159,18 @@ def _choose_articles(services: Services, request: SummaryRequest) -> list[Articl
     return list(stories.values())[:MAX_ARTICLES]
 
 
-def _topic_share(terms: set[str], article: Article) -> float:
+def _term_weights(terms: set[str], candidates: Sequence[Article]) -> dict[str, float]:
+    """IDF of each topic term among the candidate articles: a place name every candidate shares ("Port Halden")
+    weighs less than the words that pick out the story ("ferry", "strike")."""
+    texts = [set(content_terms(f"{a.title} {a.body}")) for a in candidates]
+    return {t: math.log(1.0 + len(texts) / (1.0 + sum(t in x for x in texts))) for t in terms}
+
+
+def _topic_share(weights: dict[str, float], article: Article) -> float:
+    """The best title or sentence's IDF-weighted share of the topic's terms."""
+    total = sum(weights.values()) or 1.0
     texts = [article.title, *(span.text for span in split_sentences(article.body))]
-    return max(len(terms & set(content_terms(text))) / len(terms) for text in texts)
+    return max(sum(weights[t] for t in set(content_terms(text)) & weights.keys()) / total for text in texts)
 
 
 def _round_robin(
