@@ -103,6 +103,14 @@ def test_digest_by_topic_and_by_period(loaded: Services) -> None:
     assert {c.source for c in by_source.citations} == {"Valley Wire"}
 
 
+def test_a_topic_is_picked_out_by_its_distinctive_words_not_a_shared_place_name(loaded: Services) -> None:
+    # "Port Halden" appears across many stories and a sports headline says "strikes": the ferry strike's own
+    # words must decide which articles belong to it.
+    timeline = summarize(loaded, SummaryRequest(kind="timeline", topic="Port Halden ferry strike"))
+    assert {"fict-001", "fict-007", "fict-012"} <= set(timeline.articles)
+    assert not {"fict-004", "fict-008"} & set(timeline.articles)  # the Mariners' Coastal Cup run
+
+
 def test_timeline_is_dated_and_ordered(loaded: Services) -> None:
     request = SummaryRequest(kind="timeline", article_ids=["fict-012", "fict-001", "fict-007"])
     summary = summarize(loaded, request)
