@@ -8,10 +8,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,20 +18,14 @@ from typing import Any
 import httpx
 import pytest
 
+from evals.server import ServerFailed, free_port, started_process
 from ingest.pipeline import Ingestor
 from rag.pipeline import Services, ask, build_services
 from rag.settings import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.server
 
-STARTUP_TIMEOUT_S = 60.0
 COASTAL_CUP = "Who scored the winning goal in the Coastal Cup final?"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def chroma_cli() -> str:
@@ -50,41 +42,15 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     db_path = root / "db"
     port = free_port()
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    log_path = root / "chroma.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [chroma_cli(), "run", "--path", str(db_path), "--host", "127.0.0.1", "--port", str(port)],
-            cwd=root,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}"
+    command = [chroma_cli(), "run", "--path", str(db_path), "--host", "127.0.0.1", "--port", str(port)]
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(
-                    f"chroma exited with {process.returncode}:\n{log_path.read_text(errors='replace')}"
-                )
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=2.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"chroma not up after {STARTUP_TIMEOUT_S}s:\n{log_path.read_text(errors='replace')}"
-                )
-            time.sleep(0.2)
-        yield url, db_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        with started_process(
+            command, f"{url}/api/v2/heartbeat", root / "chroma.log", env=env, cwd=root, name="chroma"
+        ):
+            yield url, db_path
+    except ServerFailed as exc:
+        pytest.fail(str(exc))
 
 
 def server_settings(url: str, data_dir: Path, embedder: str = "hashing") -> Settings:

@@ -7,7 +7,6 @@ a citation whose quote is verbatim article text), never that the model is right.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import socket
 import subprocess
@@ -19,11 +18,11 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from evals.server import ServerFailed, free_port, started_process
 from ingest.pipeline import Ingestor
 from rag.llms import Completion, ModelWriter, WriterUnavailable, parse_cited_text
 from rag.pipeline import Services, ask, build_services
@@ -51,12 +50,6 @@ def llama_importable() -> None:
         pytest.skip(
             f"llama-cpp-python is not importable ({last}): `pip install -e '.[local]'` (make install-local)"
         )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -90,34 +83,18 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory, llama_importable: Non
         "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", "4096", "--n_threads", "2", "--verbose", "False",
     ]  # fmt: skip
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + SERVER_STARTUP_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(
-                    f"llama_cpp.server exited with {process.returncode} (is the `server` extra installed? "
-                    f"`pip install -e '.[local]'`):\n{log_path.read_text(errors='replace')[-3000:]}"
-                )
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base_url}/models", timeout=2.0).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"llama_cpp.server not up after {SERVER_STARTUP_S:.0f}s:\n"
-                    f"{log_path.read_text(errors='replace')[-3000:]}"
-                )
-            time.sleep(0.2)
-        yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        with started_process(
+            command,
+            f"{base_url}/models",
+            log_path,
+            startup_timeout_s=SERVER_STARTUP_S,
+            name="llama_cpp.server",
+        ):
+            yield base_url
+    except ServerFailed as exc:
+        pytest.fail(f"{exc}\n(is the `server` extra installed? `pip install -e '.[local]'`)")
 
 
 class Recording:

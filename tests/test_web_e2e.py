@@ -4,10 +4,6 @@ holding the 16 fictional sample articles. Screenshots go to test-output/web/ (gi
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from test_server import STARTUP_TIMEOUT_S, free_port
 
+from evals.server import ServerFailed
+from evals.server import running_server as serve
 from rag.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:
@@ -36,51 +33,20 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (
 expect = sync_api.expect
 
 
-def wait_until_up(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"server exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"server not up after {STARTUP_TIMEOUT_S}s:\n{log_path.read_text(errors='replace')}")
-        time.sleep(0.25)
-
-
 @contextmanager
 def running_server(folder: Path, articles: list[dict[str, Any]], **settings: str) -> Iterator[str]:
     """`newsdesk serve` on a free loopback port with the hashing embedder, holding ``articles``."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
-    env.update(NEWSDESK_DATA_DIR=str(folder / "data"), NEWSDESK_EMBEDDER="hashing", ORT_DISABLE_TELEMETRY="1")
-    env.update({f"NEWSDESK_{name.upper()}": value for name, value in settings.items()})
-    log_path = folder / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "newsdesk.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
+    env = {"NEWSDESK_EMBEDDER": "hashing", **{f"NEWSDESK_{k.upper()}": v for k, v in settings.items()}}
     try:
-        wait_until_up(base, process, log_path)
-        auth = {"Authorization": f"Bearer {settings['api_keys']}"} if "api_keys" in settings else {}
-        ingested = httpx.post(f"{base}/v1/ingest", json={"articles": articles}, headers=auth, timeout=120.0)
-        assert ingested.status_code == 200 and ingested.json()["added"] == len(articles), ingested.text
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        with serve(folder / "data", folder / "server.log", env) as base:
+            auth = {"Authorization": f"Bearer {settings['api_keys']}"} if "api_keys" in settings else {}
+            ingested = httpx.post(
+                f"{base}/v1/ingest", json={"articles": articles}, headers=auth, timeout=120.0
+            )
+            assert ingested.status_code == 200 and ingested.json()["added"] == len(articles), ingested.text
+            yield base
+    except ServerFailed as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
