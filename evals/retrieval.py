@@ -132,6 +132,8 @@ def run_retrieval_eval(
             "focus_weight": settings.focus_weight,
             "max_chunks_per_article": settings.max_chunks_per_article,
             "rrf_k": settings.rrf_k,
+            "rerank_depth": settings.rerank_depth,
+            "rerank_weight": settings.rerank_weight,
         },
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -12,8 +12,9 @@ from rag.embedders import Embedder
 from rag.keyword import KeywordIndex
 from rag.query import QueryAnalysis, analyze
 from rag.registry import Registry
+from rag.rerank import RerankConfig, idf_weights, question_terms, rerank
 from rag.store import VectorHit, VectorStore, Where
-from rag.types import Filters, Passage
+from rag.types import Chunk, Filters, Passage
 
 # Dense hits fetched once per question and shared by its sub-searches (same quality on the dev split as one
 # filtered query per sub-search: hits@10 0.960, MRR@10 0.680 vs 0.679; about 15% faster).
@@ -31,6 +32,7 @@ class RetrievalConfig:
     focus_weight: float = 1.0  # weight of each per-outlet / per-day sub-ranking in the final fusion
     max_per_article: int = 0  # 0: no cap on chunks of one article in the results
     rrf_k: int = 10  # reciprocal-rank constant: smaller trusts the top of each ranking more
+    rerank: RerankConfig = field(default_factory=RerankConfig)  # sentence-level second stage (rag/rerank.py)
 
 
 class Retriever:
@@ -88,7 +90,21 @@ class Retriever:
         ranked_lists = self._rankings(query, vector, searches, depth)
         weights = [1.0] + [self.config.focus_weight] * (len(ranked_lists) - 1)
         ranked = fuse(list(zip(weights, ranked_lists, strict=True)), self.config.rrf_k)
-        return self._passages(ranked, k)
+        chunks = self.registry.chunks_by_id(
+            [chunk_id for chunk_id, _ in ranked[: max(k * 4 + 20, self.config.rerank.depth)]]
+        )
+        if self.config.rerank.depth > 0:
+            ranked = self._rerank(query, ranked, chunks)
+        return self._passages(ranked, chunks, k)
+
+    def _rerank(
+        self, query: str, ranked: list[tuple[str, float]], chunks: dict[str, Chunk]
+    ) -> list[tuple[str, float]]:
+        terms = question_terms(query)
+        frequencies, documents = self.keyword.document_frequencies(terms)
+        weights = idf_weights(terms, lambda term: frequencies.get(term, 0), documents)
+        texts = {chunk_id: chunk.text for chunk_id, chunk in chunks.items()}
+        return rerank(ranked, texts, terms, weights, self.config.rerank)
 
     def _rankings(
         self, query: str, vector: np.ndarray | None, searches: list[Filters], depth: int
@@ -128,9 +144,9 @@ class Retriever:
             rankings.append([chunk_id for chunk_id, _ in fused])
         return rankings
 
-    def _passages(self, ranked: list[tuple[str, float]], k: int) -> list[Passage]:
-        # Resolve through the registry: a chunk id it does not hold (orphan, replaced version) is skipped.
-        chunks = self.registry.chunks_by_id([chunk_id for chunk_id, _ in ranked[: k * 4 + 20]])
+    def _passages(self, ranked: list[tuple[str, float]], chunks: dict[str, Chunk], k: int) -> list[Passage]:
+        # ``chunks`` was resolved through the registry: a chunk id it does not hold (orphan, replaced version) is
+        # skipped.
         articles = self.registry.articles_by_id(sorted({c.article_id for c in chunks.values()}))
         passages: list[Passage] = []
         per_article: Counter[str] = Counter()
