@@ -260,5 +260,6 @@ def names(text: str) -> set[str]:
         tokens = _WORD.findall(sentence.text)
         for token in tokens[1:]:
             if token[0].isupper() and token.lower() not in STOPWORDS:
-                found.add(token.lower())
+                # Normalised as ``words`` does, so "Google’s" in a sentence matches "Google’s" in its evidence.
+                found.add(token.lower().replace("’", "'"))
     return found

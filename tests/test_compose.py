@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rag.compose import NO_ANSWER, ExtractiveWriter, assemble
+from rag.compose import DEFAULT_ARTICLES, NO_ANSWER, ExtractiveWriter, assemble, outlet_mentions
 from rag.embedders import HashingEmbedder
 from rag.text import Span, split_sentences
 from rag.types import Answer, Passage
@@ -214,3 +214,69 @@ def test_extractive_writer_never_repeats_injected_instructions(make_passage: Cal
     draft = writer.write("Is the library closed or open on Sundays?", [make_passage(body, article_id="lib")])
     texts = [s.text for s in draft.sentences]
     assert texts == ["The library will open on Sundays from 11 a.m. starting November 15."]
+
+
+# --- which articles the extractive writer cites ---------------------------------------------------------------
+
+STRIKE = [
+    "Ferry strike talks stalled on Monday as pickets blocked the Dock Street terminal.",
+    "Ferry strike talks resumed after the operator offered a raise of 3 percent.",
+    "Ferry strike talks collapsed again when the union rejected the raise as too small.",
+    "Ferry strike talks left shop owners counting losses of about $2.3 million.",
+]
+
+
+def strike_passages(make_passage: Callable[..., Passage]) -> list[Passage]:
+    """Reports on the same strike from three outlets, about equally relevant to a question on the talks."""
+    ids = [("ledger-1", "The Harbor Ledger"), ("wire-1", "Valley Wire"), ("ledger-2", "The Harbor Ledger")]
+    ids.append(("tribune-1", "Northfield Tribune"))
+    return [
+        make_passage(body, article_id=article, source=source)
+        for body, (article, source) in zip(STRIKE, ids, strict=True)
+    ]
+
+
+def cited_articles(passages: list[Passage], question: str) -> list[str]:
+    draft = ExtractiveWriter(None, max_sentences=4, min_relevance=0.05).write(question, passages)
+    return sorted({passages[s.passages[0] - 1].chunk.article_id for s in draft.sentences})
+
+
+def test_outlet_mentions_count_each_naming_with_or_without_the(make_passage: Callable[..., Passage]) -> None:
+    passages = strike_passages(make_passage)
+    question = (
+        "Did the Harbor Ledger report in May and The Harbor Ledger report in June agree with Valley Wire?"
+    )
+    assert outlet_mentions(question, passages) == {"The Harbor Ledger": 2, "Valley Wire": 1}
+    assert outlet_mentions("What happened in the ferry strike?", passages) == {}
+
+
+def test_a_named_outlet_is_the_only_one_cited(make_passage: Callable[..., Passage]) -> None:
+    passages = strike_passages(make_passage)
+    assert cited_articles(passages, "What did Valley Wire report about the ferry strike talks?") == ["wire-1"]
+    # One article per mention: two mentions of the Ledger and one of the Tribune ask for three articles.
+    both = (
+        "Did the Harbor Ledger on the strike talks, the later Harbor Ledger and the Northfield Tribune agree?"
+    )
+    assert cited_articles(passages, both) == ["ledger-1", "ledger-2", "tribune-1"]
+
+
+def test_without_a_named_outlet_few_articles_are_cited(make_passage: Callable[..., Passage]) -> None:
+    passages = strike_passages(make_passage)
+    assert len(cited_articles(passages, "How are the ferry strike talks going?")) == DEFAULT_ARTICLES
+
+
+def test_the_publication_day_named_in_the_question_picks_the_article(
+    make_passage: Callable[..., Passage],
+) -> None:
+    passages = [
+        make_passage(STRIKE[0], article_id="early", source="Valley Wire", published_at=PUBLISHED),
+        make_passage(
+            STRIKE[1],
+            article_id="late",
+            source="Valley Wire",
+            published_at=datetime(2026, 10, 13, 9, tzinfo=UTC),
+        ),
+    ]
+    question = "What did the Valley Wire report published on October 13 say about the ferry strike talks?"
+    assert cited_articles(passages, question) == ["late"]
+    assert cited_articles(passages, question.replace("October 13", "September 30")) == ["early"]

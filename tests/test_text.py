@@ -6,7 +6,7 @@ import json
 import pytest
 
 from rag.settings import PROJECT_ROOT
-from rag.text import content_terms, names, numbers, split_sentences
+from rag.text import content_terms, names, numbers, split_sentences, words
 
 TEXT = (
     "Dr. Yusra Penhallow led the U.S. team. It found 11 beetles! Did it rain?  Yes.\n"
@@ -82,3 +82,9 @@ def test_content_terms_numbers_and_names() -> None:
     assert content_terms("The rivers were flooding at 6.4 meters") == ["river", "flood", "6.4", "meter"]
     assert numbers("Up 1,200 votes to 6.4 in 2026") == {"1200", "6.4", "2026"}
     assert names("Yesterday the team met Dr. Penhallow in Northfield.") == {"dr", "penhallow", "northfield"}
+
+
+def test_names_match_words_with_curly_apostrophes() -> None:
+    sentence = "This week was Google’s annual hardware event."
+    assert names(sentence) == {"google's"}
+    assert names(sentence) <= set(words(sentence))

@@ -171,3 +171,8 @@ def test_a_shared_rare_term_counts_more_than_a_shared_common_one() -> None:
     rare = verifier.score("Water read 6.4 meters at noon by the gauge.", evidence)
     common = verifier.score("Water read 6.4 meters at noon by the district.", evidence)
     assert rare > common
+
+
+def test_a_verbatim_sentence_with_a_curly_possessive_name_is_fully_supported() -> None:
+    evidence = "Google unveils new hardware: This week was Google’s annual hardware event in New York."
+    assert Verifier().score(evidence, evidence) == 1.0
