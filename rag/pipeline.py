@@ -52,7 +52,7 @@ def build_embedder(settings: Settings) -> Embedder:
     return MiniLMEmbedder(
         batch_size=settings.embed_batch_size,
         quantized=settings.embedder == "minilm-dynq8",
-        cache_dir=settings.data_dir / "models",
+        cache_dir=settings.models_dir,
         max_tokens=settings.embed_max_tokens,
     )
 

@@ -76,7 +76,7 @@ def question_terms(question: str) -> list[str]:
     return _terms(" ".join(w for w in kept if len(w) > 1 or w.isdigit()))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def _sentence_terms(text: str) -> tuple[tuple[str, ...], ...]:
     """The terms of each sentence of a chunk. Cached by text: the same chunks come back for every question on a
     story, and tokenising is most of this stage's cost (~0.1 ms a chunk). The abbreviation-aware splitter matters:
@@ -86,13 +86,16 @@ def _sentence_terms(text: str) -> tuple[tuple[str, ...], ...]:
     return tuple(terms for terms in sentences if terms)
 
 
-def _windows(text: str, window: int) -> list[list[str]]:
-    """The terms of each run of ``window`` adjacent sentences."""
+@lru_cache(maxsize=16384)
+def _windows(text: str, window: int) -> tuple[tuple[frozenset[str], frozenset[tuple[str, str]]], ...]:
+    """Per run of ``window`` adjacent sentences: its terms and its adjacent term pairs, as sets (cached with the
+    sentence terms, so a chunk seen again costs only the set intersections)."""
     sentences = _sentence_terms(text)
-    return [
+    runs = (
         list(chain.from_iterable(sentences[i : i + window]))
         for i in range(max(1, len(sentences) - window + 1))
-    ]
+    )
+    return tuple((frozenset(run), frozenset(pairwise(run))) for run in runs)
 
 
 def evidence_score(
@@ -105,12 +108,12 @@ def evidence_score(
     if total <= 0:
         return 0.0
     best = 0.0
-    for run in _windows(text, window):
-        present = unique.intersection(run)
+    for run_terms, run_pairs in _windows(text, window):
+        present = unique.intersection(run_terms)
         if not present:
             continue
         coverage = sum(weights.get(t, 0.0) for t in present) / total
-        phrases = len(pairs.intersection(pairwise(run))) / len(pairs) if pairs else 0.0
+        phrases = len(pairs.intersection(run_pairs)) / len(pairs) if pairs else 0.0
         best = max(best, (1 - phrase_share) * coverage + phrase_share * phrases)
     return best
 

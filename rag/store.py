@@ -49,7 +49,8 @@ class VectorStore:
         if stored.get("embedder") not in (None, embedder_name):
             raise RuntimeError(
                 f"collection {settings.collection!r} was built with embedder {stored.get('embedder')!r}, "
-                f"not {embedder_name!r}; use another NEWSDESK_COLLECTION or re-ingest into a fresh data dir"
+                f"not {embedder_name!r}; set NEWSDESK_EMBEDDER to the route that built it (e.g. minilm), use another "
+                "NEWSDESK_COLLECTION, or re-ingest into a fresh data dir"
             )
 
     def upsert(
