@@ -82,7 +82,7 @@ async def chat_turn(
 @router.get(
     "/conversations/{conversation_id}",
     response_model=ConversationOut,
-    responses=responses(401, 404, 422, 429),
+    responses=responses(401, 404, 422, 429, 500),
 )
 def get_conversation(conversation_id: ConversationId, conversations: ConversationsDep) -> ConversationOut:
     try:
@@ -92,7 +92,9 @@ def get_conversation(conversation_id: ConversationId, conversations: Conversatio
     return ConversationOut.model_validate(conversation.model_dump())
 
 
-@router.delete("/conversations/{conversation_id}", status_code=204, responses=responses(401, 404, 422, 429))
+@router.delete(
+    "/conversations/{conversation_id}", status_code=204, responses=responses(401, 404, 422, 429, 500)
+)
 def delete_conversation(conversation_id: ConversationId, conversations: ConversationsDep) -> Response:
     if not conversations.delete(conversation_id):
         raise HTTPException(404, f"no conversation with id {conversation_id!r} (unknown, deleted or expired)")

@@ -164,7 +164,7 @@ async def chat_completions(
     return completion(answer, question)
 
 
-@router.get("/models", responses=responses(401, 429))
+@router.get("/models", responses=responses(401, 429, 500))
 def list_models() -> dict[str, Any]:
     return {
         "object": "list",
