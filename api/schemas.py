@@ -32,6 +32,13 @@ def _news_time(value: datetime) -> datetime:
 NewsTime = Annotated[datetime, AfterValidator(_news_time)]
 
 
+def no_control_characters(text: str) -> str:
+    """Questions and chat messages: tab and newlines are fine, other control characters are not."""
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text):
+        raise ValueError("must not contain control characters")
+    return text
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -59,12 +66,7 @@ class AskRequest(Strict):
     )
     stream: bool = Field(False, description="Reply with server-sent events (docs/API.md, Streaming).")
 
-    @field_validator("question")
-    @classmethod
-    def _no_control_characters(cls, question: str) -> str:
-        if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in question):
-            raise ValueError("must not contain control characters")
-        return question
+    _no_control_characters = field_validator("question")(no_control_characters)
 
 
 AskResponse = Answer
@@ -88,12 +90,7 @@ class ChatRequest(Strict):
     )
     stream: bool = Field(False, description="Reply with server-sent events (docs/API.md, Streaming).")
 
-    @field_validator("message")
-    @classmethod
-    def _no_control_characters(cls, message: str) -> str:
-        if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in message):
-            raise ValueError("must not contain control characters")
-        return message
+    _no_control_characters = field_validator("message")(no_control_characters)
 
 
 class ConversationTurnOut(BaseModel):
