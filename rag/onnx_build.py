@@ -14,11 +14,23 @@ and renamed, so a reader never sees a partial model, and two processes building 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger("newsdesk.models")
+
+
+class _PreprocessHint(logging.Filter):
+    """onnxruntime's quantizer advises shape pre-processing on the root logger; the derived graph is checked
+    against the packaged one instead (tests/test_embedders.py), so the hint is only noise for a user."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
+
 
 # Bump when the recipe below changes: it is part of the cache key.
 RECIPE = "dequantize-weights+quantize_dynamic(MatMul, QInt8 weights, per_channel, no reduce_range)/v1"
@@ -38,6 +50,9 @@ def ensure_dynamic_int8(source: Path, source_sha256: str, cache_dir: Path) -> Pa
     if target.is_file():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
+    log.warning(
+        "building the int8 embedding model from the packaged weights into %s (once per machine)", cache_dir
+    )
     build_dynamic_int8(source, target)
     for stale in cache_dir.glob(f"{CACHE_PREFIX}*.onnx"):
         if stale != target:
@@ -57,14 +72,20 @@ def build_dynamic_int8(source: Path, target: Path) -> None:
         onnx.save(model, str(fp32_path))
         # Per-channel int8 weights keep the packaged per-column scales exactly; reduce_range (7-bit weights) is for
         # CPUs without VNNI, where the u8 x s8 multiply-add can saturate; this one has avx512_vnni.
-        quantize_dynamic(
-            fp32_path,
-            int8_path,
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            reduce_range=False,
-            op_types_to_quantize=["MatMul"],
-        )
+        root = logging.getLogger()
+        hint = _PreprocessHint()
+        root.addFilter(hint)
+        try:
+            quantize_dynamic(
+                fp32_path,
+                int8_path,
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                reduce_range=False,
+                op_types_to_quantize=["MatMul"],
+            )
+        finally:
+            root.removeFilter(hint)
         os.replace(int8_path, target)  # same file system (a subfolder of the target's): an atomic rename
 
 
