@@ -28,7 +28,7 @@ install-local: install
 demo: install
 	$(BIN)/newsdesk ingest samples/news
 	@echo
-	@echo "newsdesk is starting on http://127.0.0.1:8000 (API docs: http://127.0.0.1:8000/docs). Ask, from another terminal:"
+	@echo "newsdesk is starting: open http://127.0.0.1:8000/ in a browser (API docs: /docs), or ask from another terminal:"
 	@echo "  .venv/bin/newsdesk ask \"Who scored the winning goal in the Coastal Cup final?\""
 	@echo "  curl -s http://127.0.0.1:8000/v1/ask -H 'content-type: application/json' -d '{\"question\": \"How high did the Tamsin River crest?\"}'"
 	@echo
