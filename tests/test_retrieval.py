@@ -133,3 +133,16 @@ def test_month_named_in_question_does_not_hide_a_later_report(store_dir: Path) -
         assert "fict-009" in {p.chunk.article_id for p in passages}
     finally:
         services.close()
+
+
+def test_dense_pool_grows_with_the_index_within_its_bounds(
+    loaded: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rag.retrieve as retrieve
+
+    chunks = len(loaded.retriever.keyword.owners())
+    assert loaded.retriever._pool_size() == retrieve.DENSE_POOL  # a small index keeps the floor
+    monkeypatch.setattr(retrieve, "DENSE_POOL_SHARE", 10.0)
+    assert loaded.retriever._pool_size() == max(retrieve.DENSE_POOL, chunks * 10)
+    monkeypatch.setattr(retrieve, "DENSE_POOL_SHARE", 1000.0)
+    assert loaded.retriever._pool_size() == retrieve.DENSE_POOL_MAX
