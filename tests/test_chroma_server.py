@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from test_ingest_pipeline import assert_consistent, keyword_articles, snapshot
 
 from evals.server import ServerFailed, free_port, started_process
 from ingest.pipeline import Ingestor
@@ -68,26 +69,6 @@ def remote(chroma_server: tuple[str, Path], tmp_path: Path) -> Iterator[Services
     built = build_services(server_settings(chroma_server[0], tmp_path / "data"))
     yield built
     built.close()
-
-
-def snapshot(services: Services) -> tuple[tuple[int, int], int, set[str], int]:
-    return (
-        services.registry.counts(),
-        services.store.count(),
-        services.store.all_ids(),
-        services.registry.generation(),
-    )
-
-
-def assert_consistent(services: Services) -> None:
-    assert services.store.all_ids() == services.registry.all_chunk_ids()
-
-
-def keyword_articles(services: Services, query: str) -> set[str]:
-    article_of = {c.id: c.article_id for c in services.registry.all_chunks()}
-    hits = services.retriever.keyword.search(query, 50)
-    assert all(chunk_id in article_of for chunk_id, _ in hits)
-    return {article_of[chunk_id] for chunk_id, _ in hits}
 
 
 def test_the_store_is_the_server(remote: Services, chroma_server: tuple[str, Path]) -> None:
