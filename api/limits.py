@@ -130,13 +130,14 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
 
-def check_question(settings: Settings, question: str) -> None:
+def check_question(settings: Settings, question: str, field: str = "question") -> None:
+    """The max_question_chars limit, reported as a 422 on the request body's ``field`` (a chat's "message")."""
     if len(question) > settings.max_question_chars:
         raise RequestValidationError(
             [
                 {
                     "type": "string_too_long",
-                    "loc": ("body", "question"),
+                    "loc": ("body", field),
                     "msg": f"at most {settings.max_question_chars} characters (got {len(question)})",
                     "input": None,
                 }

@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
-from fastapi.exceptions import RequestValidationError
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import MetricsDep, ServicesDep, SettingsDep
 from api.errors import responses
+from api.limits import check_question
 from api.schemas import ChatRequest, ConversationOut
 from api.streaming import EVENT_STREAM_DOC, event_stream
 from rag.chat import ChatReply, chat_events, complete_chat, start_chat
 from rag.conversations import ConversationNotFound, ConversationStore
-from rag.settings import Settings
 from rag.types import Filters
 
 router = APIRouter(prefix="/v1", tags=["chat"])
@@ -30,20 +29,6 @@ ConversationsDep = Annotated[ConversationStore, Depends(get_conversations)]
 ConversationId = Annotated[str, Path(min_length=1, max_length=100)]
 
 
-def check_message(settings: Settings, message: str) -> None:
-    if len(message) > settings.max_question_chars:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "string_too_long",
-                    "loc": ("body", "message"),
-                    "msg": f"at most {settings.max_question_chars} characters (got {len(message)})",
-                    "input": None,
-                }
-            ]
-        )
-
-
 @router.post(
     "/chat",
     response_model=ChatReply,
@@ -56,7 +41,7 @@ async def chat_turn(
     metrics: MetricsDep,
     conversations: ConversationsDep,
 ) -> ChatReply | EventSourceResponse:
-    check_message(settings, body.message)
+    check_question(settings, body.message, "message")
     filters = Filters(**body.filters.model_dump()) if body.filters else None
     try:
         # Begun before any streaming, so an unknown conversation is a plain 404.
