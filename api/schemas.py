@@ -6,7 +6,7 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from rag.types import Answer, Article
 
@@ -51,46 +51,41 @@ class FiltersIn(Strict):
     until: NewsTime | None = Field(None, description="Only articles published at or before this time.")
 
 
-class AskRequest(Strict):
-    # The length limit is the setting max_question_chars, checked by the route and written into the OpenAPI schema.
-    question: str = Field(
+# The length limit of a question or chat message is the setting max_question_chars, checked by the route and written
+# into the OpenAPI schema.
+QuestionText = Annotated[
+    str,
+    Field(
         min_length=1,
         pattern=r"\S",
         description="Must not be blank or hold control characters (tab and newlines are fine).",
         json_schema_extra={"pattern": QUESTION_PATTERN},
-    )
+    ),
+    AfterValidator(no_control_characters),
+]
+
+
+class AnswerOptions(Strict):
+    """What an ask and a chat turn share: how to retrieve, and whether to stream."""
+
     filters: FiltersIn | None = None
     k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default: server setting).")
-    as_of: NewsTime | None = Field(
-        None, description="Resolve relative dates in the question against this time."
-    )
+    as_of: NewsTime | None = Field(None, description="Resolve relative dates in the text against this time.")
     stream: bool = Field(False, description="Reply with server-sent events (docs/API.md, Streaming).")
 
-    _no_control_characters = field_validator("question")(no_control_characters)
+
+class AskRequest(AnswerOptions):
+    question: QuestionText
 
 
 AskResponse = Answer
 
 
-class ChatRequest(Strict):
-    # Same rules as AskRequest.question; the length limit is max_question_chars, checked by the route.
-    message: str = Field(
-        min_length=1,
-        pattern=r"\S",
-        description="Must not be blank or hold control characters (tab and newlines are fine).",
-        json_schema_extra={"pattern": QUESTION_PATTERN},
-    )
+class ChatRequest(AnswerOptions):
+    message: QuestionText
     conversation_id: str | None = Field(
         None, min_length=1, max_length=100, description="Omit to start a conversation; unknown ids are a 404."
     )
-    filters: FiltersIn | None = None
-    k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default: server setting).")
-    as_of: NewsTime | None = Field(
-        None, description="Resolve relative dates in the message against this time."
-    )
-    stream: bool = Field(False, description="Reply with server-sent events (docs/API.md, Streaming).")
-
-    _no_control_characters = field_validator("message")(no_control_characters)
 
 
 class ConversationTurnOut(BaseModel):
