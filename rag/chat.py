@@ -18,7 +18,7 @@ from rag.compose import NO_ANSWER
 from rag.conversations import ChatTurn, ConversationStore
 from rag.followup import PreviousTurn, retrieval_queries
 from rag.llms import ModelWriter
-from rag.pipeline import Services, no_answer, search_many, verified_answer
+from rag.pipeline import Services, answer_from_passages, no_answer, search_many, verified_answer
 from rag.types import Answer, Filters, Frozen
 
 EventName = Literal["meta", "delta", "citation", "sentence", "final"]
@@ -103,21 +103,20 @@ def answer_events(
     started = time.perf_counter()
     passages = search_many(services, queries, k or services.settings.retrieve_k, filters, as_of)
     timings["retrieve_ms"] = _ms(started)
+    writer = services.writer
     if not passages:
         answer = no_answer(services, question, timings)
-    else:
-        writer = services.writer
+    elif stream_model and isinstance(writer, ModelWriter):
         write_started = time.perf_counter()
-        if stream_model and isinstance(writer, ModelWriter):
-            pieces: list[str] = []
-            for piece in writer.stream(queries[0], passages):
-                pieces.append(piece)
-                yield Event("delta", {"text": piece})
-            draft = writer.draft("".join(pieces))
-        else:
-            draft = writer.write(queries[0], passages)
+        pieces: list[str] = []
+        for piece in writer.stream(queries[0], passages):
+            pieces.append(piece)
+            yield Event("delta", {"text": piece})
+        draft = writer.draft("".join(pieces))
         timings["write_ms"] = _ms(write_started)
         answer = verified_answer(services, question, draft, passages, timings)
+    else:
+        answer = answer_from_passages(services, question, passages, timings, writer_question=queries[0])
     answer = answer.model_copy(update={"timings": {**answer.timings, "total_ms": _ms(started)}})
     yield from sentence_events(answer)
     return answer

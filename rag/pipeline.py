@@ -112,11 +112,17 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
 
 
 def answer_from_passages(
-    services: Services, question: str, passages: Sequence[Passage], timings: dict[str, float]
+    services: Services,
+    question: str,
+    passages: Sequence[Passage],
+    timings: dict[str, float],
+    writer_question: str | None = None,
 ) -> Answer:
+    """Write from the passages and verify; the writer may be given another phrasing (a chat follow-up's standalone
+    rewrite) than the ``question`` the answer reports."""
     writer = services.writer
     started = time.perf_counter()
-    draft = writer.write(question, passages)
+    draft = writer.write(writer_question or question, passages)
     timings["write_ms"] = _ms(started)
     return verified_answer(services, question, draft, passages, timings)
 
