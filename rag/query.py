@@ -25,9 +25,9 @@ _MONTH = (
     r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
     r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
-_MDY = re.compile(rf"\b{_MONTH}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I)
-_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?(?:,?\s+(\d{{4}}))?\b", re.I)
-_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+MDY_DATE = re.compile(rf"\b{_MONTH}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I)
+DMY_DATE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?(?:,?\s+(\d{{4}}))?\b", re.I)
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _IN_MONTH = re.compile(
     rf"\b(?:in|during|throughout)\s+(?:early\s+|late\s+|mid-?)?{_MONTH}(?:\s+(\d{{4}}))?\b", re.I
 )
@@ -109,7 +109,7 @@ def analyze(question: str, sources: Iterable[str], as_of: datetime | None = None
     analysis.days = _point_dates(question, as_of)
     analysis.range = _range(question, as_of)
     topic = pattern.sub(" ", question) if pattern is not None and analysis.sources else question
-    for date_pattern in (_MDY, _DMY, _ISO):
+    for date_pattern in (MDY_DATE, DMY_DATE, ISO_DATE):
         topic = date_pattern.sub(" ", topic)
     analysis.topic = " ".join(topic.split())
     return analysis
@@ -122,7 +122,11 @@ def _cued(question: str, start: int) -> bool:
 def _point_dates(question: str, as_of: datetime) -> list[Window]:
     days: list[Window | None] = []
     # (pattern, group of the year, of the month, of the day)
-    for pattern, year_group, month_group, day_group in ((_MDY, 3, 1, 2), (_DMY, 3, 2, 1), (_ISO, 1, 2, 3)):
+    for pattern, year_group, month_group, day_group in (
+        (MDY_DATE, 3, 1, 2),
+        (DMY_DATE, 3, 2, 1),
+        (ISO_DATE, 1, 2, 3),
+    ):
         for m in pattern.finditer(question):
             if not _cued(question, m.start()):
                 continue

@@ -23,7 +23,7 @@ import numpy as np
 from rag.compose import INSTRUCTION, MIN_SENTENCE_WORDS
 from rag.embedders import Embedder
 from rag.llms import ModelWriter, WriterUnavailable
-from rag.query import MONTHS, WEEKDAYS
+from rag.query import DMY_DATE, ISO_DATE, MDY_DATE, MONTHS, WEEKDAYS
 from rag.text import Span, content_terms, split_sentences
 from rag.tokens import count_tokens
 from rag.types import Article, Chunk, DraftSentence, Passage
@@ -209,13 +209,6 @@ def _note(item: DraftSentence, passages: Sequence[Passage]) -> Passage:
     return source.model_copy(update={"chunk": chunk})
 
 
-_MONTH = (
-    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
-    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
-)
-_MDY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?", re.I)
-_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+(\d{{4}}))?", re.I)
-_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _WEEKDAY = re.compile(
     r"(?<!every )\b(?:(last|next|this)\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I
 )
@@ -229,7 +222,7 @@ def stated_date(text: str, published: datetime | None) -> datetime | None:
     """The day (midnight UTC) a sentence says its event happened, when it says so plainly, resolved against the
     publication date; None when it states no date."""
     calendar: list[tuple[int, datetime]] = []
-    for pattern, order in ((_ISO, "ymd"), (_MDY, "mdy"), (_DMY, "dmy")):
+    for pattern, order in ((ISO_DATE, "ymd"), (MDY_DATE, "mdy"), (DMY_DATE, "dmy")):
         for m in pattern.finditer(text):
             parts = dict(zip(order, m.groups(), strict=True))
             month = int(parts["m"]) if parts["m"].isdigit() else MONTHS[parts["m"].lower()[:3]]
