@@ -13,11 +13,11 @@ from rich.console import Console
 from rich.prompt import Prompt
 from rich.text import Text
 
+from newsdesk.output import console
 from rag.chat import ChatReply
 from rag.settings import Settings
 
 HELP = "Ask about the news; follow-ups keep their context. /new starts a new conversation, /quit ends."
-console = Console(stderr=True)
 
 
 def print_reply(out: Console, reply: ChatReply) -> None:

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import rag  # noqa: F401  (sets the no-telemetry environment before any SDK import)
 from newsdesk.chat_cli import chat
 from newsdesk.loadtest_cli import loadtest
+from newsdesk.output import console, require_existing
 from newsdesk.summarize_cli import eval_summaries, summarize
 from rag.settings import Settings
 
@@ -25,7 +26,6 @@ eval_app = typer.Typer(
     help="Evaluation suites over real news (writes DIR/summary.json).", no_args_is_help=True
 )
 app.add_typer(eval_app, name="eval")
-console = Console(stderr=True)
 
 
 def _progress() -> Progress:
@@ -430,10 +430,7 @@ def bench(
     and ask latency (p50/p95), peak RSS. Temporary stores only; writes OUT/bench.json."""
     from evals.bench import BenchOptions, print_table, run_bench
 
-    for path in (corpus, queries):
-        if not path.exists():
-            console.print(f"[red]error:[/red] {path} does not exist")
-            raise typer.Exit(2)
+    require_existing(corpus, queries)
     options = BenchOptions(
         corpus=corpus,
         queries=queries,

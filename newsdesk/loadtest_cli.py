@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-console = Console(stderr=True)
+from newsdesk.output import console, require_existing
 
 
 def loadtest(
@@ -35,10 +35,7 @@ def loadtest(
     from evals.loadtest import LoadOptions, print_load, run_load
     from evals.server import ServerFailed
 
-    for path in (corpus, queries):
-        if not path.exists():
-            console.print(f"[red]error:[/red] {path} does not exist")
-            raise typer.Exit(2)
+    require_existing(corpus, queries)
     if store is not None and not (store / "articles.sqlite3").exists():
         console.print(f"[red]error:[/red] {store} is not a newsdesk data dir (no articles.sqlite3)")
         raise typer.Exit(2)

@@ -11,9 +11,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from newsdesk.output import console, require_existing
 from rag.settings import Settings
 
-console = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
 
 
@@ -90,9 +90,7 @@ def eval_summaries(
     """Briefs of the writer-summarised CNN/DM articles: ROUGE-L F1 against the writers, supported share, timings."""
     from evals.summaries import run_summaries_eval
 
-    if not data.exists():
-        console.print(f"[red]error:[/red] {data} does not exist")
-        raise typer.Exit(2)
+    require_existing(data)
     summary = run_summaries_eval(
         data, out_dir, writer=writer, limit=limit, embedder=embedder, console=console
     )
