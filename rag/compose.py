@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rag.article_choice import choose_articles
 from rag.embedders import Embedder
-from rag.query import source_pattern
 from rag.text import content_terms, split_sentences
 from rag.types import Answer, AnswerSentence, Citation, Draft, DraftSentence, Passage, Status
 from rag.verify import CheckedSentence
@@ -25,7 +25,6 @@ EVIDENCE_TOP = 3
 # bonus 0.81; up to 3 sentences per chosen article keeps inference accuracy (2: 0.566, 3: 0.579; before 0.600).
 MAX_PER_ARTICLE = 3
 DEFAULT_ARTICLES = 2  # when the question names no outlet
-DATE_MATCH_BONUS = 0.3
 # Text in an article that addresses AI systems ("ignore previous instructions", "system message to AI models") is
 # an attempted prompt injection: it is never repeated as an answer sentence, even though it is quoted news text.
 INSTRUCTION = re.compile(
@@ -41,8 +40,8 @@ class ExtractiveWriter:
 
     It cites as few articles as the question asks about: one per mention of an outlet the question names ("the
     TechCrunch report on X ... and the TechCrunch report on Y" asks about two TechCrunch articles), else at most
-    ``DEFAULT_ARTICLES``. Within an outlet, an article's best sentence relevance ranks it, plus a bonus when the
-    question names its publication day."""
+    ``DEFAULT_ARTICLES``. Within an outlet, the article that best fits the clause describing that report is chosen
+    (``rag.article_choice``)."""
 
     name = "extractive"
     prompt_id: str | None = None
@@ -73,12 +72,13 @@ class ExtractiveWriter:
         question_terms = set(content_terms(question))
         if not candidates or not question_terms:
             return Draft(sentences=[], writer=self.name)
-        relevance = self.relevance(question, question_terms, candidates)
+        scorer = _SentenceRelevance(self.embedder, candidates)
+        relevance = scorer.score(question, range(len(candidates)))
         # Evidence strength: the mean relevance of the three best sentences. One lucky sentence is not enough to
         # answer; below the threshold the sources are judged not to hold the answer (calibrated on the dev split).
         if float(np.sort(relevance)[-EVIDENCE_TOP:].mean()) < self.min_relevance:
             return Draft(sentences=[], writer=self.name)
-        articles = self._articles(question, passages, candidates, relevance)
+        articles = self._articles(question, passages, candidates, relevance, scorer)
         ranked = [
             i
             for i in np.argsort(-relevance, kind="stable")
@@ -114,36 +114,20 @@ class ExtractiveWriter:
         passages: Sequence[Passage],
         candidates: Sequence[_Candidate],
         relevance: np.ndarray,
+        scorer: _SentenceRelevance,
     ) -> list[str]:
-        """The articles to cite: per outlet named in the question, its best articles, one per mention."""
+        """The articles to cite (``rag.article_choice``), from those with a relevant sentence."""
         best: dict[str, float] = {}
         passage_of: dict[str, Passage] = {}
-        for candidate, score in zip(candidates, relevance, strict=True):
+        sentences_of: dict[str, list[int]] = {}
+        for i, (candidate, score) in enumerate(zip(candidates, relevance, strict=True)):
             if score >= self.min_relevance:
                 best[candidate.article_id] = max(best.get(candidate.article_id, 0.0), float(score))
                 passage_of.setdefault(candidate.article_id, passages[candidate.passage - 1])
-        ranked = sorted(best, key=lambda a: -(best[a] + _date_bonus(question, passage_of[a])))
-        mentions = outlet_mentions(question, passages)
-        named = [
-            a
-            for outlet, count in mentions.items()
-            for a in [a for a in ranked if passage_of[a].source == outlet][:count]
-        ]
-        return named or ranked[:DEFAULT_ARTICLES]
-
-    def relevance(
-        self, question: str, question_terms: set[str], candidates: Sequence[_Candidate]
-    ) -> np.ndarray:
-        """Per candidate: IDF-weighted share of the question's terms it contains, blended with embedding cosine."""
-        df = Counter(t for c in candidates for t in c.terms & question_terms)
-        weight = {t: math.log(1.0 + len(candidates) / (1.0 + df[t])) for t in question_terms}
-        total = sum(weight.values())
-        lexical = np.array([sum(weight[t] for t in c.terms & question_terms) / total for c in candidates])
-        if self.embedder is None:
-            return lexical
-        vectors = self.embedder.embed([question] + [c.text for c in candidates])
-        cosine = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
-        return np.asarray(0.5 * lexical + 0.5 * cosine, dtype=np.float64)
+                sentences_of.setdefault(candidate.article_id, []).append(i)
+        return choose_articles(
+            question, passages, passage_of, sentences_of, best, scorer.score, DEFAULT_ARTICLES
+        )
 
 
 class _Candidate(NamedTuple):
@@ -153,28 +137,26 @@ class _Candidate(NamedTuple):
     terms: set[str]
 
 
-def outlet_mentions(question: str, passages: Sequence[Passage]) -> Counter[str]:
-    """How often the question names each outlet the passages come from ("The Verge" or "Verge")."""
-    pattern = source_pattern({p.source for p in passages})
-    if pattern is None:
-        return Counter()
-    lookup = {
-        v.lower(): p.source
-        for p in passages
-        for v in (p.source, re.sub(r"^the\s+", "", p.source, flags=re.I))
-    }
-    return Counter(lookup[m.group(1).lower()] for m in pattern.finditer(question))
+class _SentenceRelevance:
+    """Relevance of candidate sentences to a text: the IDF-weighted share of the text's terms a sentence contains
+    (IDF over the sentences scored), blended with embedding cosine. Sentences are embedded once per answer."""
 
+    def __init__(self, embedder: Embedder | None, candidates: Sequence[_Candidate]) -> None:
+        self.embedder = embedder
+        self.candidates = candidates
+        self.vectors = embedder.embed([c.text for c in candidates]) if embedder is not None else None
 
-def _date_bonus(question: str, passage: Passage) -> float:
-    """A question that names the article's publication day ("the report published on October 13") means it."""
-    published = passage.published_at
-    if published is None:
-        return 0.0
-    named = re.search(
-        rf"\b{published:%B}\s+0?{published.day}\b|\b{published.day}\s+{published:%B}\b", question
-    )
-    return DATE_MATCH_BONUS if named else 0.0
+    def score(self, text: str, indices: Sequence[int]) -> np.ndarray:
+        terms = set(content_terms(text))
+        chosen = [self.candidates[i] for i in indices]
+        df = Counter(t for c in chosen for t in c.terms & terms)
+        weight = {t: math.log(1.0 + len(chosen) / (1.0 + df[t])) for t in terms}
+        total = sum(weight.values()) or 1.0
+        lexical = np.array([sum(weight[t] for t in c.terms & terms) / total for c in chosen])
+        if self.embedder is None or self.vectors is None:
+            return lexical
+        cosine = np.clip(self.vectors[list(indices)] @ self.embedder.embed([text])[0], 0.0, 1.0)
+        return np.asarray(0.5 * lexical + 0.5 * cosine, dtype=np.float64)
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rag.compose import DEFAULT_ARTICLES, NO_ANSWER, ExtractiveWriter, assemble, outlet_mentions
+from rag.article_choice import mention_counts, outlet_mentions
+from rag.compose import DEFAULT_ARTICLES, NO_ANSWER, ExtractiveWriter, assemble
 from rag.embedders import HashingEmbedder
 from rag.text import Span, split_sentences
 from rag.types import Answer, Passage
@@ -246,8 +247,8 @@ def test_outlet_mentions_count_each_naming_with_or_without_the(make_passage: Cal
     question = (
         "Did the Harbor Ledger report in May and The Harbor Ledger report in June agree with Valley Wire?"
     )
-    assert outlet_mentions(question, passages) == {"The Harbor Ledger": 2, "Valley Wire": 1}
-    assert outlet_mentions("What happened in the ferry strike?", passages) == {}
+    assert mention_counts(question, passages) == {"The Harbor Ledger": 2, "Valley Wire": 1}
+    assert outlet_mentions("What happened in the ferry strike?", passages) == []
 
 
 def test_a_named_outlet_is_the_only_one_cited(make_passage: Callable[..., Passage]) -> None:
@@ -280,3 +281,40 @@ def test_the_publication_day_named_in_the_question_picks_the_article(
     question = "What did the Valley Wire report published on October 13 say about the ferry strike talks?"
     assert cited_articles(passages, question) == ["late"]
     assert cited_articles(passages, question.replace("October 13", "September 30")) == ["early"]
+
+
+def test_each_naming_picks_the_article_its_own_clause_describes(make_passage: Callable[..., Passage]) -> None:
+    # The whole question matches the Ledger's raise report best (the Wire clause is about the raise), but the
+    # clause around the Ledger's naming is about losses; a description before a naming counts as well.
+    passages = [
+        make_passage(STRIKE[1], article_id="ledger-raise", source="The Harbor Ledger"),
+        make_passage(STRIKE[3], article_id="ledger-losses", source="The Harbor Ledger"),
+        make_passage(STRIKE[1].replace("Ferry", "The ferry"), article_id="wire-raise", source="Valley Wire"),
+    ]
+    after = (
+        "Did the Harbor Ledger say shop owners counted losses, while Valley Wire said ferry strike talks"
+        " resumed after the operator offered a raise of 3 percent?"
+    )
+    assert cited_articles(passages, after) == ["ledger-losses", "wire-raise"]
+    before = (
+        "Were ferry strike talks resumed after the operator offered a raise of 3 percent, according to Valley"
+        " Wire, and did shop owners count losses, as the Harbor Ledger reported?"
+    )
+    assert cited_articles(passages, before) == ["ledger-losses", "wire-raise"]
+
+
+def test_the_title_settles_a_clause_that_sentences_do_not(make_passage: Callable[..., Passage]) -> None:
+    body = "Ferry strike talks continued on Tuesday at the Dock Street terminal."
+    passages = [
+        make_passage(body, article_id="plain", source="Valley Wire", title="Talks go on"),
+        make_passage(
+            body.replace("Tuesday", "Wednesday"),
+            article_id="pickets",
+            source="Valley Wire",
+            title="Pickets and shop owners at the terminal",
+        ),
+    ]
+    question = "What did the Valley Wire article on pickets and shop owners say about the ferry strike talks?"
+    assert cited_articles(passages, question) == ["pickets"]
+    assert mention_counts(question, passages) == {"Valley Wire": 1}
+    assert outlet_mentions(question, passages)[0].clause.startswith("What did the")
