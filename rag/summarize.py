@@ -40,6 +40,7 @@ TOPIC_MATCH = (
     0.5  # share of the topic's content terms an article must contain (retrieval always returns something)
 )
 TIMELINE_PER_ARTICLE = 3
+LEAD_SENTENCES = 3  # a news lead states what the story is about (after any dateline, byline or notice)
 
 
 class SummaryRequest(BaseModel):
@@ -64,28 +65,43 @@ def summarize(services: Services, request: SummaryRequest) -> Summary:
     _check(request)
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    articles = _choose_articles(services, request)
+    articles, topic_weights = _choose_articles(services, request)
     timings["select_ms"] = _ms(started)
     limit = request.max_sentences or DEFAULT_SENTENCES[request.kind]
     story_of, members = services.retriever.story_members()
     model = _model_summarizer(services) if request.kind != "timeline" else None
     passages: list[Passage] = []
     ranked: list[list[Candidate]] = []
+    summarised: list[Article] = []
     write_started = time.perf_counter()
     for article in articles:
         copies = [m for m in members.get(story_of.get(article.id, article.id), []) if m != article.id]
         own = article_passages(article, services.registry.chunks_of(article.id), copies)
         if model is None:  # the extractive ranking; a model reads the passages itself
-            ranked.append(ranked_candidates(article, own, len(passages) + 1, services.embedder))
+            candidates = ranked_candidates(article, own, len(passages) + 1, services.embedder)
+            if (
+                topic_weights
+                and article.id not in request.article_ids
+                and not _leads_with(topic_weights, article)
+            ):
+                # An article found by topic whose title and lead are about something else (a festival report that
+                # mentions the strike) gives only its sentences on the topic to a digest or timeline of it.
+                candidates = [c for c in candidates if _share(topic_weights, c.span.text) >= TOPIC_MATCH]
+                if not candidates:
+                    continue  # nothing on the topic in this article's passages: it is not summarised
+            ranked.append(candidates)
+        summarised.append(article)
         passages += own
     dates: dict[str, datetime | None] = {}
     if model is not None:
-        draft = _model_draft(model, request.kind, articles, passages, limit)
+        draft = _model_draft(model, request.kind, summarised, passages, limit)
     elif request.kind == "timeline":
-        draft, dates = _timeline(articles, ranked, limit)
+        draft, dates = _timeline(summarised, ranked, limit)
     else:
-        chosen = pick(ranked[0], limit) if request.kind == "brief" else _round_robin(articles, ranked, limit)
-        order = {a.id: i for i, a in enumerate(articles)}
+        chosen = (
+            pick(ranked[0], limit) if request.kind == "brief" else _round_robin(summarised, ranked, limit)
+        )
+        order = {a.id: i for i, a in enumerate(summarised)}
         chosen.sort(key=lambda c: (order[c.article_id], c.position))
         draft = [DraftSentence(text=c.span.text, passages=[c.passage]) for c in chosen]
     timings["write_ms"] = _ms(write_started)
@@ -113,7 +129,7 @@ def summarize(services: Services, request: SummaryRequest) -> Summary:
         text=text,
         sentences=sentences,
         citations=answer.citations,
-        articles=[a.id for a in articles],
+        articles=[a.id for a in summarised],
         writer=answer.writer,
         prompt_id=answer.prompt_id,
         timings={**timings, "total_ms": _ms(started)},
@@ -130,8 +146,9 @@ def _check(request: SummaryRequest) -> None:
         raise ValueError(f"a {request.kind} needs article ids, a topic or filters (sources, since, until)")
 
 
-def _choose_articles(services: Services, request: SummaryRequest) -> list[Article]:
-    """The articles to summarise, one per story (the first of its copies met), at most ``MAX_ARTICLES``."""
+def _choose_articles(services: Services, request: SummaryRequest) -> tuple[list[Article], dict[str, float]]:
+    """The articles to summarise, one per story (the first of its copies met), at most ``MAX_ARTICLES``, and the
+    weights of the topic's terms (empty without a topic)."""
     registry = services.registry
     ids = list(dict.fromkeys(request.article_ids))
     found = registry.articles_by_id(ids)
@@ -140,6 +157,7 @@ def _choose_articles(services: Services, request: SummaryRequest) -> list[Articl
             raise UnknownArticle(article_id)
     articles = [found[i] for i in ids]
     filters = request.filters or Filters()
+    weights: dict[str, float] = {}
     if request.topic:
         terms = set(content_terms(request.topic))
         hits = services.retriever.search(request.topic, TOPIC_PASSAGES, filters, request.as_of)
@@ -156,7 +174,7 @@ def _choose_articles(services: Services, request: SummaryRequest) -> list[Articl
     stories: dict[str, Article] = {}
     for article in articles:
         stories.setdefault(story_of.get(article.id, article.id), article)
-    return list(stories.values())[:MAX_ARTICLES]
+    return list(stories.values())[:MAX_ARTICLES], weights
 
 
 def _term_weights(terms: set[str], candidates: Sequence[Article]) -> dict[str, float]:
@@ -168,9 +186,20 @@ def _term_weights(terms: set[str], candidates: Sequence[Article]) -> dict[str, f
 
 def _topic_share(weights: dict[str, float], article: Article) -> float:
     """The best title or sentence's IDF-weighted share of the topic's terms."""
-    total = sum(weights.values()) or 1.0
     texts = [article.title, *(span.text for span in split_sentences(article.body))]
-    return max(sum(weights[t] for t in set(content_terms(text)) & weights.keys()) / total for text in texts)
+    return max(_share(weights, text) for text in texts)
+
+
+def _leads_with(weights: dict[str, float], article: Article) -> bool:
+    """Whether the article's title or lead (first sentences) is about the topic: then the whole article is."""
+    lead = [span.text for span in split_sentences(article.body)[:LEAD_SENTENCES]]
+    return max(_share(weights, text) for text in [article.title, *lead]) >= TOPIC_MATCH
+
+
+def _share(weights: dict[str, float], text: str) -> float:
+    """The IDF-weighted share of the topic's terms that a text contains."""
+    total = sum(weights.values()) or 1.0
+    return sum(weights[t] for t in set(content_terms(text)) & weights.keys()) / total
 
 
 def _round_robin(

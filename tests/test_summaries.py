@@ -111,6 +111,17 @@ def test_a_topic_is_picked_out_by_its_distinctive_words_not_a_shared_place_name(
     assert not {"fict-004", "fict-008"} & set(timeline.articles)  # the Mariners' Coastal Cup run
 
 
+def test_an_article_about_something_else_gives_only_its_sentences_on_the_topic(loaded: Services) -> None:
+    # The Lantern Festival report (fict-013) mentions the strike; its festival news is not a strike event.
+    for kind in ("timeline", "digest"):
+        summary = summarize(loaded, SummaryRequest(kind=kind, topic="Port Halden ferry strike"))  # type: ignore[arg-type]
+        festival = [c.quote for c in summary.citations if c.article_id == "fict-013"]
+        assert festival, kind  # it does add what it says about the strike
+        assert all("ferry" in quote.lower() or "strike" in quote.lower() for quote in festival), festival
+        if kind == "timeline":  # the strike's own reports still give their events, whatever their words
+            assert any("ratify" in c.quote for c in summary.citations if c.article_id == "fict-012")
+
+
 def test_timeline_is_dated_and_ordered(loaded: Services) -> None:
     request = SummaryRequest(kind="timeline", article_ids=["fict-012", "fict-001", "fict-007"])
     summary = summarize(loaded, request)
