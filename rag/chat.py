@@ -18,7 +18,14 @@ from rag.compose import NO_ANSWER
 from rag.conversations import ChatTurn, ConversationStore
 from rag.followup import PreviousTurn, retrieval_queries
 from rag.llms import ModelWriter
-from rag.pipeline import Services, answer_from_passages, no_answer, search_many, verified_answer
+from rag.pipeline import (
+    Services,
+    answer_from_passages,
+    missing_names,
+    no_answer,
+    search_many,
+    verified_answer,
+)
 from rag.types import Answer, Filters, Frozen
 
 EventName = Literal["meta", "delta", "citation", "sentence", "final"]
@@ -101,11 +108,15 @@ def answer_events(
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    passages = search_many(services, queries, k or services.settings.retrieve_k, filters, as_of)
+    # The names in the caller's own words must be in the corpus; the rewrite only adds words from earlier turns.
+    missing = missing_names(services, question)
+    passages = (
+        [] if missing else search_many(services, queries, k or services.settings.retrieve_k, filters, as_of)
+    )
     timings["retrieve_ms"] = _ms(started)
     writer = services.writer
     if not passages:
-        answer = no_answer(services, question, timings)
+        answer = no_answer(services, question, timings, missing)
     elif stream_model and isinstance(writer, ModelWriter):
         write_started = time.perf_counter()
         pieces: list[str] = []

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from rag.chunking import Chunker
 from rag.compose import NO_ANSWER, ExtractiveWriter, assemble
+from rag.coverage import unknown_names
 from rag.embedders import Embedder, HashingEmbedder, MiniLMEmbedder
 from rag.keyword import KeywordIndex
 from rag.llms import ModelWriter, Prompt, Writer
@@ -157,6 +158,9 @@ def ask(
         raise ValueError("the question is empty")
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    missing = missing_names(services, question)
+    if missing:
+        return no_answer(services, question, timings, missing)
     passages = services.retriever.search(question, k or services.settings.retrieve_k, filters, as_of)
     timings["retrieve_ms"] = _ms(started)
     if not passages:
@@ -165,11 +169,22 @@ def ask(
     return answer.model_copy(update={"timings": {**answer.timings, "total_ms": _ms(started)}})
 
 
-def no_answer(services: Services, question: str, timings: dict[str, float]) -> Answer:
-    """The reply when retrieval found nothing to write from."""
+def missing_names(services: Services, question: str) -> list[str]:
+    """Names in the question that no article mentions (``rag.coverage``), when that check is on."""
+    if not services.settings.abstain_on_unknown_names:
+        return []
+    retriever = services.retriever
+    return unknown_names(question, retriever.known_sources(), retriever.keyword)
+
+
+def no_answer(
+    services: Services, question: str, timings: dict[str, float], missing: Sequence[str] = ()
+) -> Answer:
+    """The reply when there is nothing to write from; ``missing``: the question's names no article mentions."""
+    quoted = ", ".join(f"“{name}”" for name in missing)
     return Answer(
         question=question,
-        answer=NO_ANSWER,
+        answer=f"{NO_ANSWER} No article mentions {quoted}." if missing else NO_ANSWER,
         status="insufficient_evidence",
         sentences=[],
         citations=[],

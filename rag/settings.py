@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     # average below it the answer is insufficient_evidence. 0.28 measured on 150 MultiHop-RAG dev questions:
     # null-query abstention 0.94, false abstention 0.10 (0.25: 0.78 / 0.02; 0.30: 0.94 / 0.19).
     min_relevance: float = Field(0.28, ge=0.0, le=1.0)
+    abstain_on_unknown_names: bool = Field(
+        True,
+        description="Answer insufficient_evidence when the question names something (a title-case word) that no"
+        " article mentions.",
+    )
     # A sentence whose support score is below this is unsupported (dropped or flagged). Measured on QAGS human
     # labels (`newsdesk eval support`, MiniLM; ROC-AUC CNN/DM 0.875, XSum 0.701, all 0.832): accuracy at 0.6 is
     # 0.793 / 0.603 / 0.745, precision 0.789 on all; all-data accuracy is flat from 0.45 to 0.8, and CNN/DM's best

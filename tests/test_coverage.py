@@ -1,0 +1,62 @@
+"""Questions that name something no article mentions are answered insufficient_evidence, saying which name."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.chat import chat
+from rag.compose import NO_ANSWER
+from rag.conversations import ConversationStore
+from rag.coverage import question_names, unknown_names
+from rag.pipeline import Services, ask, build_services
+from rag.settings import Settings
+
+KNOWN = "How high did the Tamsin River crest?"
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("Who won the Port Halden marathon in 2026?", ["Port", "Halden"]),
+        # Sentence openers, months, weekdays, outlet names and acronyms are not names of what is asked about.
+        (
+            "What did Valley Wire report on Monday, October 5? Did Shubha Satheesh agree?",
+            ["Shubha", "Satheesh"],
+        ),
+        ("what did the CEO say about the flood?", []),
+        ("Is Taylor Swift's tour, as reported by 'The Harbor Ledger', sold out?", ["Taylor", "Swift"]),
+    ],
+)
+def test_question_names(question: str, names: list[str]) -> None:
+    assert question_names(question, ["Valley Wire", "The Harbor Ledger"]) == names
+
+
+def test_only_names_no_article_mentions_are_unknown(loaded: Services) -> None:
+    retriever = loaded.retriever
+    question = "What did Zorblatt Quexley say about the Tamsin River flood?"
+    assert unknown_names(question, retriever.known_sources(), retriever.keyword) == ["Zorblatt", "Quexley"]
+    assert unknown_names(KNOWN, retriever.known_sources(), retriever.keyword) == []
+
+
+def test_ask_abstains_on_an_unknown_name_and_says_which(loaded: Services) -> None:
+    answer = ask(loaded, "What did Zorblatt say about the Tamsin River crest?")
+    assert answer.status == "insufficient_evidence"
+    assert answer.answer == f"{NO_ANSWER} No article mentions “Zorblatt”."
+    assert answer.sentences == [] and answer.citations == []
+    assert ask(loaded, KNOWN).status == "answered"
+
+
+def test_chat_abstains_on_an_unknown_name(loaded: Services) -> None:
+    reply = chat(loaded, ConversationStore(), "What did Zorblatt say about the Tamsin River crest?")
+    assert reply.answer.status == "insufficient_evidence"
+    assert "“Zorblatt”" in reply.answer.answer
+
+
+def test_the_check_can_be_switched_off(loaded: Services, settings: Settings) -> None:
+    relaxed = build_services(settings.model_copy(update={"abstain_on_unknown_names": False}))
+    try:
+        answer = ask(relaxed, "What did Zorblatt say about how high the Tamsin River crested?")
+        assert "Zorblatt" not in answer.answer
+        assert answer.status == "answered"
+    finally:
+        relaxed.close()
