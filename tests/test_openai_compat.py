@@ -105,6 +105,16 @@ def test_bearer_key_guards_chat_completions_when_reads_need_a_key(tmp_path: Path
         assert client.get("/v1/models", headers=headers).json()["data"][0]["id"] == "newsdesk"
 
 
+def test_openapi_describes_the_completion_and_its_extra_fields(tmp_path: Path) -> None:
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data", embedder="hashing"))) as client:
+        schema = client.get("/openapi.json").json()
+    reply = schema["paths"]["/v1/chat/completions"]["post"]["responses"]["200"]["content"]
+    assert reply["application/json"]["schema"] == {"$ref": "#/components/schemas/ChatCompletion"}
+    assert "text/event-stream" in reply
+    fields = schema["components"]["schemas"]["ChatCompletion"]["properties"]
+    assert {"id", "object", "created", "model", "choices", "usage", "citations", "newsdesk"} <= fields.keys()
+
+
 @pytest.mark.llm
 def test_openai_writer_streams_from_a_real_server(llama_server: str, data_dir: Path) -> None:  # noqa: F811
     completion = OpenAICompletion(llama_server, "not-needed", "smollm2", timeout_s=60.0)

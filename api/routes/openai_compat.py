@@ -24,6 +24,13 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import MetricsDep, ServicesDep, SettingsDep
 from api.errors import responses
 from api.limits import check_question
+from api.schemas_openai import (
+    ChatCompletion,
+    CompletionChoice,
+    CompletionMessage,
+    CompletionUsage,
+    NewsdeskVerdicts,
+)
 from api.streaming import EVENT_STREAM_DOC, data_stream, error_data
 from rag.chat import answer_events, drain, resolve_exchanges
 from rag.followup import retrieval_queries
@@ -95,28 +102,21 @@ def _extras(answer: Answer) -> dict[str, Any]:
     }
 
 
-def completion(answer: Answer, question: str) -> dict[str, Any]:
+def completion(answer: Answer, question: str) -> ChatCompletion:
     prompt_tokens, completion_tokens = count_tokens(question), count_tokens(answer.answer)
-    return {
-        "id": f"chatcmpl-{secrets.token_hex(12)}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": MODEL_ID,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": answer.answer},
-                "finish_reason": "stop",
-                "logprobs": None,
-            }
-        ],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
-        **_extras(answer),
-    }
+    return ChatCompletion(
+        id=f"chatcmpl-{secrets.token_hex(12)}",
+        created=int(time.time()),
+        model=MODEL_ID,
+        choices=[CompletionChoice(message=CompletionMessage(content=answer.answer))],
+        usage=CompletionUsage(
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            total_tokens=prompt_tokens + completion_tokens,
+        ),
+        citations=answer.citations,
+        newsdesk=NewsdeskVerdicts(status=answer.status, sentences=answer.sentences),
+    )
 
 
 def completion_chunks(
@@ -147,12 +147,12 @@ def completion_chunks(
 
 @router.post(
     "/chat/completions",
-    response_model=None,  # an OpenAI `chat.completion` object (see the module docstring), or its chunk stream
+    response_model=ChatCompletion,  # or, with `stream: true`, its `chat.completion.chunk` stream
     responses={200: EVENT_STREAM_DOC, **responses(400, 401, 413, 422, 429, 500, 503)},
 )
 async def chat_completions(
     body: ChatCompletionRequest, services: ServicesDep, settings: SettingsDep, metrics: MetricsDep
-) -> dict[str, Any] | EventSourceResponse:
+) -> ChatCompletion | EventSourceResponse:
     question, exchanges = question_and_history(body)
     check_question(settings, question)
     if body.stream:
