@@ -19,10 +19,15 @@ class InvalidArticle(ValueError):
     """The record cannot become an article; the message says why (shown to the user)."""
 
 
+# The Unicode "Cc" (control) characters but tab and newline: C0, DEL and C1. A regex instead of a per-character
+# category test: the latter took ~4 s of a 609-article ingest.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def clean_text(text: str) -> str:
     """Normalise line endings and Unicode form and drop control characters, keeping paragraph breaks."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = _CONTROL.sub("", text)
     text = re.sub(r"[ \t]+\n", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 

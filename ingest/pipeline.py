@@ -135,21 +135,21 @@ class Ingestor:
         self,
         pending: list[tuple[Article, bool]],
         chunked: list[tuple[Article, list[Chunk]]],
-        vectors: np.ndarray,
+        vectors: np.ndarray,  # one row per chunk, in the order of ``chunked``
         report: IngestReport,
         progress: Progress | None,
     ) -> None:
         services = self.services
-        offset = 0
+        # One Chroma write for the whole batch: each write costs ~3 ms per chunk when done article by article and
+        # ~0.7 ms in batches of ~180 chunks (measured, embedded Chroma). The registry still switches article by
+        # article below; until it does, the new vectors are unreachable (and orphans if the process dies).
+        services.store.upsert(
+            [c.id for _, chunks in chunked for c in chunks],
+            vectors,
+            [c.text for _, chunks in chunked for c in chunks],
+            [_metadata(article, c) for article, chunks in chunked for c in chunks],
+        )
         for (article, existed), (_, chunks) in zip(pending, chunked, strict=True):
-            vecs = vectors[offset : offset + len(chunks)]
-            offset += len(chunks)
-            services.store.upsert(
-                [c.id for c in chunks],
-                vecs,
-                [c.text for c in chunks],
-                [_metadata(article, c) for c in chunks],
-            )
             sig = signature(article.body)
             others = {
                 k: np.frombuffer(v, dtype=np.uint64)
