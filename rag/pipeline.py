@@ -9,7 +9,7 @@ from datetime import datetime
 
 from rag.chunking import Chunker
 from rag.compose import NO_ANSWER, ExtractiveWriter, assemble
-from rag.coverage import unknown_names
+from rag.coverage import unknown_terms
 from rag.embedders import Embedder, HashingEmbedder, MiniLMEmbedder
 from rag.keyword import KeywordIndex
 from rag.llms import ModelWriter, Prompt, Writer
@@ -170,17 +170,18 @@ def ask(
 
 
 def missing_names(services: Services, question: str) -> list[str]:
-    """Names in the question that no article mentions (``rag.coverage``), when that check is on."""
+    """What the question names or asks about that no article mentions (``rag.coverage``), when that check is on."""
     if not services.settings.abstain_on_unknown_names:
         return []
     retriever = services.retriever
-    return unknown_names(question, retriever.known_sources(), retriever.keyword)
+    return unknown_terms(question, retriever.known_sources(), retriever.keyword)
 
 
 def no_answer(
     services: Services, question: str, timings: dict[str, float], missing: Sequence[str] = ()
 ) -> Answer:
-    """The reply when there is nothing to write from; ``missing``: the question's names no article mentions."""
+    """The reply when there is nothing to write from; ``missing``: what the question asks about that no article
+    mentions."""
     quoted = ", ".join(f"“{name}”" for name in missing)
     return Answer(
         question=question,

@@ -7,7 +7,7 @@ import pytest
 from rag.chat import chat
 from rag.compose import NO_ANSWER
 from rag.conversations import ConversationStore
-from rag.coverage import question_names, unknown_names
+from rag.coverage import question_names, unknown_names, unknown_terms
 from rag.pipeline import Services, ask, build_services
 from rag.settings import Settings
 
@@ -60,3 +60,19 @@ def test_the_check_can_be_switched_off(loaded: Services, settings: Settings) -> 
         assert answer.status == "answered"
     finally:
         relaxed.close()
+
+
+def test_a_question_off_the_corpus_subjects_is_not_answered(loaded: Services) -> None:
+    retriever = loaded.retriever
+    off = "What is the best recipe for sourdough bread?"
+    assert unknown_terms(off, retriever.known_sources(), retriever.keyword) == [
+        "recipe",
+        "sourdough",
+        "bread",
+    ]
+    answer = ask(loaded, off)
+    assert answer.status == "insufficient_evidence"
+    assert answer.answer.endswith("No article mentions “recipe”, “sourdough”, “bread”.")
+    # One unknown word among known ones is a paraphrase, not another subject.
+    near = "How high did the Tamsin River crest, measured by hydrologists?"
+    assert unknown_terms(near, retriever.known_sources(), retriever.keyword) == []
