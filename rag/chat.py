@@ -21,7 +21,7 @@ from rag.llms import ModelWriter
 from rag.pipeline import (
     Services,
     answer_from_passages,
-    missing_names,
+    missing_terms,
     no_answer,
     search_many,
     verified_answer,
@@ -109,7 +109,7 @@ def answer_events(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     # The names in the caller's own words must be in the corpus; the rewrite only adds words from earlier turns.
-    missing = missing_names(services, question)
+    missing = missing_terms(services, question)
     passages = (
         [] if missing else search_many(services, queries, k or services.settings.retrieve_k, filters, as_of)
     )

@@ -55,28 +55,44 @@ def question_names(question: str, outlets: Iterable[str]) -> list[str]:
 
 def unknown_names(question: str, outlets: Iterable[str], keyword: KeywordIndex) -> list[str]:
     """The question's names that appear in no indexed chunk or title (empty when the index is empty)."""
-    return _absent(question_names(question, outlets), keyword)
+    names = question_names(question, outlets)
+    return _absent(names, _Frequencies(names, keyword))
 
 
 def unknown_terms(question: str, outlets: Iterable[str], keyword: KeywordIndex) -> list[str]:
     """What the question asks about that no article mentions: its unknown names; or, when at least half of its
     content words appear in no article, those words (a question off the corpus's subjects)."""
-    names = unknown_names(question, outlets, keyword)
-    if names:
-        return names
+    names = question_names(question, outlets)
     words = [w for w in dict.fromkeys(_WORD.findall(question)) if w.lower() not in FRAME_WORDS]
-    absent = _absent(words, keyword)
-    content = [w for w in words if tokenize([w])[0]]
+    frequencies = _Frequencies(
+        [*names, *words], keyword
+    )  # one tokenisation and one index lookup for both rules
+    missing_names = _absent(names, frequencies)
+    if missing_names:
+        return missing_names
+    content = [w for w in words if frequencies.tokens[w]]
+    absent = _absent(content, frequencies)
     return absent if content and len(absent) >= OFF_CORPUS_SHARE * len(content) else []
 
 
-def _absent(words: list[str], keyword: KeywordIndex) -> list[str]:
-    """The words none of whose (stemmed) tokens any indexed chunk holds; none when the index is empty."""
-    if not words:
-        return []
-    tokens = dict(zip(words, tokenize(words), strict=True))
-    counts, total = keyword.document_frequencies(sorted({t for ts in tokens.values() for t in ts}))
-    if total == 0:
+class _Frequencies:
+    """The (stemmed) tokens of some words and how many indexed chunks hold each token."""
+
+    def __init__(self, words: list[str], keyword: KeywordIndex) -> None:
+        unique = list(dict.fromkeys(words))
+        self.tokens = dict(zip(unique, tokenize(unique), strict=True)) if unique else {}
+        wanted = sorted({t for ts in self.tokens.values() for t in ts})
+        self.counts, self.total = keyword.document_frequencies(wanted) if wanted else ({}, 0)
+
+
+def _absent(words: list[str], frequencies: _Frequencies) -> list[str]:
+    """The words none of whose tokens any indexed chunk holds; none when the index is empty."""
+    if frequencies.total == 0:
         return []
     # A word that tokenises to nothing (a stopword such as "The") says nothing either way.
-    return [word for word, ts in tokens.items() if ts and all(counts.get(t, 0) == 0 for t in ts)]
+    return [
+        word
+        for word in words
+        if frequencies.tokens[word]
+        and all(frequencies.counts.get(t, 0) == 0 for t in frequencies.tokens[word])
+    ]

@@ -158,7 +158,7 @@ def ask(
         raise ValueError("the question is empty")
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    missing = missing_names(services, question)
+    missing = missing_terms(services, question)
     if missing:
         return no_answer(services, question, timings, missing)
     passages = services.retriever.search(question, k or services.settings.retrieve_k, filters, as_of)
@@ -169,7 +169,7 @@ def ask(
     return answer.model_copy(update={"timings": {**answer.timings, "total_ms": _ms(started)}})
 
 
-def missing_names(services: Services, question: str) -> list[str]:
+def missing_terms(services: Services, question: str) -> list[str]:
     """What the question names or asks about that no article mentions (``rag.coverage``), when that check is on."""
     if not services.settings.abstain_on_unknown_names:
         return []
