@@ -75,6 +75,18 @@ class AnswerSentence(Frozen):
 Status = Literal["answered", "insufficient_evidence"]
 
 
+class ShortAnswer(Frozen):
+    """The direct answer: a phrase (name, number with unit, date, place, or "Yes"/"No") and where it stands.
+
+    For a phrase, ``text`` is verbatim ``article.body[start:end]`` of the article cited as ``citation``; for "Yes" or
+    "No", ``start``/``end`` are the deciding sentence's span in that article."""
+
+    text: str
+    citation: int = Field(description="The number n of the citation the answer is taken from.")
+    start: int
+    end: int
+
+
 class Answer(Frozen):
     question: str
     answer: str
@@ -84,6 +96,16 @@ class Answer(Frozen):
     writer: str
     prompt_id: str | None = None
     timings: dict[str, float] = Field(default_factory=dict)
+    short_answer: ShortAnswer | None = Field(
+        None, description="The direct answer taken verbatim from a cited passage; null when there is none."
+    )
+    answerability: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="How well the passages answer this question (0-1); below the calibrated threshold the "
+        "answer is insufficient_evidence.",
+    )
 
 
 class DraftSentence(Frozen):
@@ -93,10 +115,24 @@ class DraftSentence(Frozen):
     passages: list[int]
 
 
+class DraftShortAnswer(Frozen):
+    """A writer's direct answer: ``text`` at ``chunk.text[start:end]`` of passage ``passage`` (1-based), or "Yes" /
+    "No" with the deciding sentence's span."""
+
+    text: str
+    passage: int
+    start: int
+    end: int
+
+
 class Draft(Frozen):
     sentences: list[DraftSentence]
     writer: str
     prompt_id: str | None = None
+    short_answer: DraftShortAnswer | None = None
+    answerability: float | None = None
+    # Why there is no answer, when the writer judged the passages not to answer ("No passage states ...").
+    refusal: str | None = None
 
 
 class Filters(Frozen):
