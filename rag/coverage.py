@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 from rag.keyword import KeywordIndex, tokenize
 from rag.rerank import FRAME_WORDS
+from rag.text import STOPWORDS
 
 # A title-case word that does not open a sentence (start of text, or after . ? ! and spaces/quotes).
 _NAME = re.compile(r"(?<![\w'’-])[A-Z][a-z][\w'’-]*")
@@ -30,6 +31,9 @@ _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 # paraphrases ("fraudulent"), while a question about another subject ("the best recipe for sourdough bread") lacks
 # most of its words.
 OFF_CORPUS_SHARE = 0.5
+# ... and at least this many of them: on a one-article store a two-word question ("What did Zelensky do in
+# response?") lacks one word of two without being off the subject.
+OFF_CORPUS_MIN_WORDS = 2
 _CALENDAR = frozenset(
     name.lower()
     for name in [*calendar.month_name, *calendar.month_abbr, *calendar.day_name, *calendar.day_abbr, "Sept"]
@@ -63,7 +67,12 @@ def unknown_terms(question: str, outlets: Iterable[str], keyword: KeywordIndex) 
     """What the question asks about that no article mentions: its unknown names; or, when at least half of its
     content words appear in no article, those words (a question off the corpus's subjects)."""
     names = question_names(question, outlets)
-    words = [w for w in dict.fromkeys(_WORD.findall(question)) if w.lower() not in FRAME_WORDS]
+    # Question words ("What", "did", "do") are not content: a small store need not contain them.
+    words = [
+        w
+        for w in dict.fromkeys(_WORD.findall(question))
+        if w.lower() not in FRAME_WORDS and w.lower().replace("’", "'") not in STOPWORDS
+    ]
     frequencies = _Frequencies(
         [*names, *words], keyword
     )  # one tokenisation and one index lookup for both rules
@@ -72,7 +81,8 @@ def unknown_terms(question: str, outlets: Iterable[str], keyword: KeywordIndex) 
         return missing_names
     content = [w for w in words if frequencies.tokens[w]]
     absent = _absent(content, frequencies)
-    return absent if content and len(absent) >= OFF_CORPUS_SHARE * len(content) else []
+    off_subject = len(absent) >= max(OFF_CORPUS_MIN_WORDS, OFF_CORPUS_SHARE * len(content))
+    return absent if content and off_subject else []
 
 
 class _Frequencies:
