@@ -10,10 +10,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rag.answering.sentences import not_an_answer_sentence
 from rag.article_choice import choose_articles
 from rag.embedders import Embedder
 from rag.text import content_terms, split_sentences
-from rag.types import Answer, AnswerSentence, Citation, Draft, DraftSentence, Passage, Status
+from rag.types import Answer, AnswerSentence, Citation, Draft, DraftSentence, Passage, ShortAnswer, Status
 from rag.verify import CheckedSentence
 
 NO_ANSWER = "The available sources do not contain enough information to answer this."
@@ -54,31 +55,41 @@ class ExtractiveWriter:
         self.min_relevance = min_relevance
 
     def write(self, question: str, passages: Sequence[Passage]) -> Draft:
-        candidates: list[_Candidate] = []
-        seen: set[str] = set()
-        for n, passage in enumerate(passages, start=1):
-            for span in split_sentences(passage.chunk.text):
-                key = re.sub(r"\W+", " ", span.text.lower()).strip()
-                if (
-                    len(span.text.split()) < MIN_SENTENCE_WORDS
-                    or key in seen
-                    or INSTRUCTION.search(span.text)
-                ):
-                    continue
-                seen.add(key)
-                candidates.append(
-                    _Candidate(n, passage.chunk.article_id, span.text, set(content_terms(span.text)))
-                )
+        evidence = self.evidence(question, passages)
+        if evidence is None:
+            return Draft(sentences=[], writer=self.name)
+        chosen = self.select(evidence)
+        return Draft(
+            sentences=[
+                DraftSentence(text=evidence.candidates[i].text, passages=[evidence.candidates[i].passage])
+                for i in chosen
+            ],
+            writer=self.name,
+        )
+
+    def evidence(self, question: str, passages: Sequence[Passage], gate: bool = True) -> Evidence | None:
+        """The candidate sentences, their relevance to the question and the articles to cite; None when there are
+        none, or (with ``gate``) when the passages hold no sentence relevant enough to answer from."""
+        candidates = candidate_sentences(passages)
         question_terms = set(content_terms(question))
         if not candidates or not question_terms:
-            return Draft(sentences=[], writer=self.name)
+            return None
         scorer = _SentenceRelevance(self.embedder, candidates)
         relevance = scorer.score(question, range(len(candidates)))
         # Evidence strength: the mean relevance of the three best sentences. One lucky sentence is not enough to
         # answer; below the threshold the sources are judged not to hold the answer (calibrated on the dev split).
-        if float(np.sort(relevance)[-EVIDENCE_TOP:].mean()) < self.min_relevance:
-            return Draft(sentences=[], writer=self.name)
+        if gate and not self.strong(relevance):
+            return None
         articles = self._articles(question, passages, candidates, relevance, scorer)
+        return Evidence(question, passages, candidates, relevance, scorer, articles)
+
+    def strong(self, relevance: np.ndarray) -> bool:
+        return float(np.sort(relevance)[-EVIDENCE_TOP:].mean()) >= self.min_relevance
+
+    def select(self, evidence: Evidence, limit: int | None = None) -> list[int]:
+        """Indexes of the sentences to answer with, best first."""
+        candidates, relevance, articles = evidence.candidates, evidence.relevance, evidence.articles
+        limit = limit or self.max_sentences
         ranked = [
             i
             for i in np.argsort(-relevance, kind="stable")
@@ -89,7 +100,7 @@ class ExtractiveWriter:
         firsts = [next(i for i in ranked if candidates[i].article_id == a) for a in articles]
         chosen: list[int] = []
         for index in [*firsts, *ranked]:
-            if len(chosen) == self.max_sentences:
+            if len(chosen) == limit:
                 break
             candidate = candidates[index]
             if (
@@ -101,12 +112,7 @@ class ExtractiveWriter:
                 continue
             chosen.append(index)
         chosen.sort(key=lambda i: -relevance[i])
-        return Draft(
-            sentences=[
-                DraftSentence(text=candidates[i].text, passages=[candidates[i].passage]) for i in chosen
-            ],
-            writer=self.name,
-        )
+        return chosen
 
     def _articles(
         self,
@@ -135,6 +141,39 @@ class _Candidate(NamedTuple):
     article_id: str
     text: str
     terms: set[str]
+    start: int = 0  # offset of the sentence in its passage's chunk text
+
+
+class Evidence(NamedTuple):
+    """What the extractive writer reads before it writes: shared with the reader (``rag.answering``)."""
+
+    question: str
+    passages: Sequence[Passage]
+    candidates: list[_Candidate]
+    relevance: np.ndarray
+    scorer: _SentenceRelevance
+    articles: list[str]
+
+
+def candidate_sentences(passages: Sequence[Passage]) -> list[_Candidate]:
+    """The sentences of the passages that can be answer sentences, once each, with their offsets."""
+    candidates: list[_Candidate] = []
+    seen: set[str] = set()
+    for n, passage in enumerate(passages, start=1):
+        for span in split_sentences(passage.chunk.text):
+            key = re.sub(r"\W+", " ", span.text.lower()).strip()
+            if (
+                len(span.text.split()) < MIN_SENTENCE_WORDS
+                or key in seen
+                or INSTRUCTION.search(span.text)
+                or not_an_answer_sentence(span.text, passage.title)
+            ):
+                continue
+            seen.add(key)
+            candidates.append(
+                _Candidate(n, passage.chunk.article_id, span.text, set(content_terms(span.text)), span.start)
+            )
+    return candidates
 
 
 class _SentenceRelevance:
@@ -172,8 +211,10 @@ def assemble(
     prompt_id: str | None,
     unsupported: str,
     timings: dict[str, float],
+    draft: Draft | None = None,
 ) -> Answer:
-    """Number the citations, drop or flag unsupported sentences, and decide the status."""
+    """Number the citations, drop or flag unsupported sentences, and decide the status. The ``draft``'s short
+    answer, lead and refusal (the reader's) open the answer or say why there is none."""
     citations: list[Citation] = []
     numbering: dict[tuple[str, int, int], int] = {}
     sentences: list[AnswerSentence] = []
@@ -212,7 +253,15 @@ def assemble(
             )
         )
     status: Status = "answered" if any(s.supported for s in sentences) else "insufficient_evidence"
-    text = " ".join(_render(s) for s in sentences) if status == "answered" else NO_ANSWER
+    short = _short_answer(draft, passages, citations) if status == "answered" else None
+    if status == "answered":
+        text = " ".join(_render(s) for s in sentences)
+        if draft is not None and draft.lead:
+            marks = f" [{short.citation}]" if short is not None else ""
+            text = f"{draft.lead}{marks}. {text}"
+    else:
+        refusal = draft.refusal if draft is not None else None
+        text = f"{NO_ANSWER} {refusal}" if refusal else NO_ANSWER
     return Answer(
         question=question,
         answer=text,
@@ -222,7 +271,25 @@ def assemble(
         writer=writer,
         prompt_id=prompt_id,
         timings=timings,
+        short_answer=short,
+        answerability=draft.answerability if draft is not None else None,
     )
+
+
+def _short_answer(
+    draft: Draft | None, passages: Sequence[Passage], citations: Sequence[Citation]
+) -> ShortAnswer | None:
+    """The draft's short answer in article offsets, cited by the citation whose quote contains it; none when the
+    sentence holding it was not shown."""
+    if draft is None or draft.short_answer is None or not 1 <= draft.short_answer.passage <= len(passages):
+        return None
+    short = draft.short_answer
+    chunk = passages[short.passage - 1].chunk
+    start, end = chunk.start + short.start, chunk.start + short.end
+    for citation in citations:
+        if citation.chunk_id == chunk.id and citation.start <= start and end <= citation.end:
+            return ShortAnswer(text=short.text, citation=citation.n, start=start, end=end)
+    return None
 
 
 def _render(sentence: AnswerSentence) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from rag.answering.reader import Reader
 from rag.chunking import Chunker
 from rag.compose import NO_ANSWER, ExtractiveWriter, assemble
 from rag.coverage import unknown_terms
@@ -60,7 +61,8 @@ def build_embedder(settings: Settings) -> Embedder:
 
 def build_writer(settings: Settings, embedder: Embedder) -> Writer:
     if settings.writer == "extractive":
-        return ExtractiveWriter(embedder, settings.max_answer_sentences, settings.min_relevance)
+        base = ExtractiveWriter(embedder, settings.max_answer_sentences, settings.min_relevance)
+        return Reader(base, settings.min_answerability)
     prompt = Prompt(settings.prompts_dir, "answer", 1)
     if settings.writer == "openai":
         from rag.openai_adapter import OpenAICompletion
@@ -143,6 +145,7 @@ def verified_answer(
         prompt_id=draft.prompt_id,
         unsupported=services.settings.unsupported,
         timings=timings,
+        draft=draft,
     )
 
 

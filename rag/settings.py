@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     # average below it the answer is insufficient_evidence. 0.28 measured on 150 MultiHop-RAG dev questions:
     # null-query abstention 0.94, false abstention 0.10 (0.25: 0.78 / 0.02; 0.30: 0.94 / 0.19).
     min_relevance: float = Field(0.28, ge=0.0, le=1.0)
+    # The reader (rag/answering): below this answerability the answer is insufficient_evidence, saying what was
+    # found instead. Calibrated on half A of the natural questions (docs/DESIGN-NOTES.md).
+    min_answerability: float = Field(0.5, ge=0.0, le=1.0)
     abstain_on_unknown_names: bool = Field(
         True,
         description="Answer insufficient_evidence when the question names something (a title-case word) that no"

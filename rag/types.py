@@ -133,6 +133,8 @@ class Draft(Frozen):
     answerability: float | None = None
     # Why there is no answer, when the writer judged the passages not to answer ("No passage states ...").
     refusal: str | None = None
+    # The direct answer(s) to open the answer with: the short answer, "Yes"/"No", or one per part of the question.
+    lead: str | None = None
 
 
 class Filters(Frozen):

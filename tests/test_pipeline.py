@@ -5,7 +5,8 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from rag.compose import NO_ANSWER, ExtractiveWriter
+from rag.answering.reader import Reader
+from rag.compose import NO_ANSWER
 from rag.embedders import HashingEmbedder
 from rag.pipeline import Services, ask, build_services
 from rag.settings import Settings
@@ -24,7 +25,7 @@ class TinyEmbedder:
 
 def test_build_services_with_hashing(services: Services, settings: Settings) -> None:
     assert isinstance(services.embedder, HashingEmbedder)
-    assert isinstance(services.writer, ExtractiveWriter)
+    assert isinstance(services.writer, Reader)
     assert services.settings is settings
     assert settings.registry_path.exists()
     assert settings.chroma_dir.is_dir()

@@ -1,0 +1,300 @@
+"""The extractive reader: the direct answer first, taken verbatim from a passage, then the sentence that supports
+it; or ``insufficient_evidence`` with what was found instead.
+
+- factoid questions (who/what/when/where/how many/how much): the best phrase of the expected type
+  (``rag.answering.spans``) among the sentences that bind the question's terms (``rag.answering.answerability``);
+- yes/no questions: "Yes" or "No" from the deciding sentence's polarity against the question's, one deciding
+  sentence per report the question names; a choice question ("consistent or inconsistent?") reads as a yes/no
+  question about its first option;
+- why/how and open questions: the one or two sentences that bind the question best;
+- a two-part question: each part answered from its own evidence.
+Below ``min_answerability`` the draft is empty and says why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.answering.answerability import UNTYPED, TermWeights, coverage, question_terms
+from rag.answering.question import QuestionShape, part_shapes, read_question
+from rag.answering.spans import Phrase, find_phrases
+from rag.article_choice import outlet_mentions
+from rag.compose import Evidence, ExtractiveWriter
+from rag.coverage import question_names
+from rag.text import content_terms, words
+from rag.types import Draft, DraftSentence, DraftShortAnswer, Passage
+
+NAME_SHARE = 0.5  # of a sentence's binding score: the question's names; the rest its other terms
+TOP_SENTENCES = 12  # candidate sentences read for an answer, by relevance
+RELEVANCE_WEIGHT = 0.4  # of a sentence's rank score; the rest is its coverage of the question's terms
+PROXIMITY_WEIGHT = 0.2
+UNIT_BONUS = 0.15  # a count that carries the counted noun ("35 cases" for "How many cases ...")
+NEGATION = re.compile(
+    r"\b(not|no|never|none|nothing|neither|nor|without|cannot|denied|denies|rejected|refused|declined|failed|"
+    r"instead of|rather than|no longer|ruled out|left out)\b|n['’]t\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class _Part:
+    answerability: float
+    sentences: list[int]  # candidate indexes, deciding sentence first
+    phrase: Phrase | None = None  # the short answer inside sentences[0]
+    lead: str | None = None  # "Yes" / "No" / a choice's option
+
+
+class Reader:
+    """A writer (``rag.llms.Writer``) that answers first. Model-free and deterministic."""
+
+    name = "extractive"
+    prompt_id: str | None = None
+
+    def __init__(self, base: ExtractiveWriter, min_answerability: float) -> None:
+        self.base = base
+        self.min_answerability = min_answerability
+
+    def write(self, question: str, passages: Sequence[Passage]) -> Draft:
+        evidence = self.base.evidence(question, passages, gate=False)
+        if evidence is None:
+            return Draft(sentences=[], writer=self.name, answerability=0.0)
+        shape = read_question(question)
+        context = _Context(evidence)
+        if not self.base.strong(evidence.relevance):
+            return Draft(
+                sentences=[], writer=self.name, answerability=0.0, refusal=context.refusal(shape.text)
+            )
+        if len(shape.parts) > 1:
+            parts: list[_Part] = []
+            for part_shape in part_shapes(shape):
+                used = {p.phrase.text for p in parts if p.phrase is not None}
+                parts.append(self._answer(part_shape, context, used))
+        else:
+            parts = [self._answer(shape, context, set())]
+        answerability = min(p.answerability for p in parts)
+        if answerability < self.min_answerability or not all(p.sentences for p in parts):
+            return Draft(
+                sentences=[],
+                writer=self.name,
+                answerability=answerability,
+                refusal=context.refusal(shape.text),
+            )
+        return self._draft(parts, context, answerability)
+
+    def _answer(self, shape: QuestionShape, context: _Context, used: set[str]) -> _Part:
+        """``used``: short answers given to earlier parts of the question, not to be given again."""
+        if shape.kind in ("yesno", "choice"):
+            return self._decide(shape, context)
+        if shape.kind == "factoid":
+            return self._factoid(shape, context, used)
+        ranked = context.ranked(shape.text)
+        if not ranked:
+            return _Part(0.0, [])
+        best = ranked[0][0]
+        # An explanation often runs into the next sentence: add it when it is also among the best three.
+        chosen = [best] + [
+            i
+            for i, _ in ranked[1:3]
+            if i == best + 1 and context.candidates[i].passage == context.candidates[best].passage
+        ]
+        return _Part(context.cover(shape.text, best), chosen)
+
+    def _factoid(self, shape: QuestionShape, context: _Context, used: set[str]) -> _Part:
+        asked = set(content_terms(shape.text))
+        common = set(content_terms(" ".join(w for w in shape.text.split() if not w[:1].isupper())))
+        unit = shape.counted.lower().rstrip("s")[:5]
+        best: tuple[float, int, Phrase | None] | None = None
+        for i, rank_score in context.ranked(shape.text):
+            sentence = context.candidates[i].text
+            for position, answer_type in enumerate(shape.expects):
+                for found in find_phrases(sentence, answer_type, shape.counted):
+                    phrase = _trim(found, common) if answer_type in ("name", "person", "place") else found
+                    terms = set(content_terms(phrase.text)) if phrase else set()
+                    if phrase is None or (terms and terms <= asked) or phrase.text in used:
+                        continue  # the question's own words are not its answer, nor is another part's
+                    score = (
+                        rank_score
+                        + (0.1 if position == 0 else 0.05)
+                        + PROXIMITY_WEIGHT * context.proximity(shape.text, sentence, phrase)
+                        + (UNIT_BONUS if unit and unit in phrase.text.lower() else 0.0)
+                        + (0.05 if answer_type == "person" and " " in phrase.text else 0.0)
+                    )
+                    if best is None or score > best[0]:
+                        best = (score, i, phrase)
+            if best is None or rank_score > best[0]:
+                best = (rank_score - 0.15, i, None) if best is None else best
+        if best is None:
+            return _Part(0.0, [])
+        _, index, phrase = best
+        answerability = context.cover(shape.text, index) * (1.0 if phrase else UNTYPED)
+        return _Part(answerability, [index], phrase)
+
+    def _decide(self, shape: QuestionShape, context: _Context) -> _Part:
+        ranked = context.ranked(shape.text)
+        if not ranked:
+            return _Part(0.0, [])
+        # One deciding sentence per report the question names (a comparison of two outlets' reports), else the
+        # single best one.
+        deciding: list[int] = []
+        if context.named_outlets:
+            for article in context.evidence.articles:
+                first = next((i for i, _ in ranked if context.candidates[i].article_id == article), None)
+                if first is not None:
+                    deciding.append(first)
+        deciding = deciding or [ranked[0][0]]
+        asked_negative = bool(NEGATION.search(shape.text))
+        agrees = all(bool(NEGATION.search(context.candidates[i].text)) == asked_negative for i in deciding)
+        if shape.kind == "choice":
+            lead = shape.options[0] if agrees else shape.options[1]
+            lead = lead[:1].upper() + lead[1:]
+        else:
+            lead = "Yes" if agrees else "No"
+        answerability = min(context.cover(shape.text, i) for i in deciding)
+        return _Part(answerability, deciding, lead=lead)
+
+    def _draft(self, parts: list[_Part], context: _Context, answerability: float) -> Draft:
+        candidates = context.candidates
+        first = parts[0]
+        short: DraftShortAnswer | None = None
+        if first.sentences:
+            head = candidates[first.sentences[0]]
+            if first.phrase is not None:
+                short = DraftShortAnswer(
+                    text=first.phrase.text,
+                    passage=head.passage,
+                    start=head.start + first.phrase.start,
+                    end=head.start + first.phrase.end,
+                )
+            elif first.lead in ("Yes", "No"):
+                short = DraftShortAnswer(
+                    text=first.lead, passage=head.passage, start=head.start, end=head.start + len(head.text)
+                )
+        chosen: list[int] = []
+        for part in parts:
+            chosen.extend(i for i in part.sentences if i not in chosen)
+        leads = [p.phrase.text if p.phrase is not None else p.lead for p in parts]
+        lead = "; ".join(text for text in leads if text)
+        return Draft(
+            sentences=[
+                DraftSentence(text=candidates[i].text, passages=[candidates[i].passage]) for i in chosen
+            ],
+            writer=self.name,
+            short_answer=short,
+            answerability=answerability,
+            lead=lead or None,
+        )
+
+
+def _trim(phrase: Phrase, asked: set[str]) -> Phrase | None:
+    """A name without the question's own common words at its edges ("Councillor Tomas Bell" for "Which councillor
+    ..."); ``asked``: the stems of the question's lower-case words."""
+    tokens = list(re.finditer(r"\S+", phrase.text))
+    while tokens and set(content_terms(tokens[0].group())) <= asked:
+        tokens.pop(0)
+    while tokens and set(content_terms(tokens[-1].group())) <= asked:
+        tokens.pop()
+    if not tokens:
+        return None
+    start, end = tokens[0].start(), tokens[-1].end()
+    text = phrase.text[start:end].rstrip(",.")
+    return Phrase(text, phrase.start + start, phrase.start + start + len(text), phrase.type)
+
+
+class _Context:
+    """The evidence of one question, with what every answer rule needs precomputed."""
+
+    def __init__(self, evidence: Evidence) -> None:
+        self.evidence = evidence
+        self.candidates = evidence.candidates
+        passages = evidence.passages
+        self.weights = TermWeights([c.terms for c in self.candidates])
+        self.sources = sorted({p.source for p in passages})
+        self.outlet_terms = set(content_terms(" ".join(self.sources)))
+        self.passage_terms = [set(content_terms(p.chunk.text)) for p in passages]
+        self.title_terms = [set(content_terms(p.title)) for p in passages]
+        self.near: list[set[str]] = []
+        for i, candidate in enumerate(self.candidates):
+            near = set(self.title_terms[candidate.passage - 1])
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(self.candidates) and self.candidates[j].passage == candidate.passage:
+                    near |= self.candidates[j].terms
+            self.near.append(near)
+        # Sentences from the articles the question points at (its outlets), else all of them.
+        articles = set(evidence.articles)
+        self.named_outlets = bool(outlet_mentions(evidence.question, passages))
+        self.allowed = [
+            i for i, c in enumerate(self.candidates) if not self.named_outlets or c.article_id in articles
+        ]
+
+    def cover(self, question: str, index: int) -> float:
+        """How well sentence ``index`` binds the question: the names it asks about (each counts alike, however
+        common among the passages) and its other terms (IDF-weighted), found in the sentence, next to it or in its
+        passage (``rag.answering.answerability``)."""
+        candidate = self.candidates[index]
+        terms = self.terms(question)
+        named = self.names(question) & terms
+        where = (candidate.terms, self.near[index], self.passage_terms[candidate.passage - 1])
+        predicate = coverage(terms - named, *where, self.weights) if terms - named else None
+        binding = coverage(named, *where, None) if named else None
+        if predicate is None or binding is None:
+            return predicate if predicate is not None else binding if binding is not None else 0.0
+        return NAME_SHARE * binding + (1 - NAME_SHARE) * predicate
+
+    def names(self, question: str) -> set[str]:
+        return set(content_terms(" ".join(question_names(question, self.sources))))
+
+    def terms(self, question: str) -> set[str]:
+        """The question's terms an answer sentence should carry: not its outlets, nor its frame ("how far")."""
+        frame = content_terms(" ".join(read_question(question).frame))
+        return question_terms(question, self.outlet_terms | set(frame))
+
+    def ranked(self, question: str) -> list[tuple[int, float]]:
+        """The best candidate sentences for ``question``: relevance blended with coverage, best first."""
+        relevance = self.evidence.relevance
+        top = sorted(self.allowed, key=lambda i: -float(relevance[i]))[:TOP_SENTENCES]
+        scored = [
+            (i, RELEVANCE_WEIGHT * float(relevance[i]) + (1 - RELEVANCE_WEIGHT) * self.cover(question, i))
+            for i in top
+        ]
+        return sorted(scored, key=lambda pair: -pair[1])
+
+    def proximity(self, question: str, sentence: str, phrase: Phrase) -> float:
+        """1 when a question term stands right next to the phrase, falling with the distance in words."""
+        terms = self.terms(question)
+        positions = [m.start() for m in re.finditer(r"\S+", sentence)]
+        hits = [
+            pos
+            for pos, token in zip(positions, sentence.split(), strict=False)
+            if set(content_terms(token)) & terms and not (phrase.start <= pos < phrase.end)
+        ]
+        if not hits:
+            return 0.0
+        gap = min(abs(pos - phrase.start) if pos < phrase.start else abs(pos - phrase.end) for pos in hits)
+        return 1.0 / (1.0 + gap / 20.0)
+
+    def refusal(self, question: str) -> str:
+        """What was found instead: the closest report, and the question's words it does not mention."""
+        ranked = self.ranked(question)
+        if not ranked:
+            return "No passage answers this question."
+        index = ranked[0][0]
+        candidate = self.candidates[index]
+        passage = self.evidence.passages[candidate.passage - 1]
+        found = candidate.terms | self.near[index]
+        missing = [
+            w
+            for w in dict.fromkeys(words(question))
+            if set(content_terms(w)) & self.terms(question) and not set(content_terms(w)) & found
+        ]
+        closest = f"the closest passage, from {passage.source or 'an article'} (“{passage.title}”),"
+        shape = read_question(question)
+        typed = any(find_phrases(candidate.text, t, shape.counted) for t in shape.expects)
+        if shape.frame and shape.expects and not typed:
+            # "How tall is X?": the sentence names X, and says nothing of a height.
+            return f"No passage states the answer: {closest} does not say how {shape.frame[0]}."
+        if missing:
+            quoted = ", ".join(f"“{w}”" for w in missing[:4])
+            return f"No passage states the answer: {closest} does not mention {quoted}."
+        return f"No passage states the answer: {closest} does not say it."
