@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.html import extract_article
+from ingest.plaintext import split_plain_text
 
 SUFFIXES = {".json", ".jsonl", ".txt", ".html", ".htm"}
 
@@ -62,10 +63,11 @@ def read_records(path: Path) -> Iterator[Record]:
             except json.JSONDecodeError as exc:
                 yield Record(origin, None, f"malformed JSON: {exc.msg} at column {exc.colno}")
     elif suffix == ".txt":
-        title, _, body = text.strip().partition("\n")
-        yield Record(
-            str(path), {"title": title.strip(), "body": body.strip(), "url": path.resolve().as_uri()}
-        )
+        plain = split_plain_text(text)
+        record = {"title": plain.title, "body": plain.body, "url": path.resolve().as_uri()}
+        if plain.category:
+            record["category"] = plain.category
+        yield Record(str(path), record)
     else:
         data = extract_article(text, url=path.resolve().as_uri())
         if not data["body"].strip():
