@@ -45,7 +45,7 @@ def ingest(
     paths: Annotated[
         list[str],
         typer.Argument(
-            help="Files or folders: .json, .jsonl, .txt (first line is the title), .html; or http(s):// URLs"
+            help="Files or folders: .json, .jsonl, .txt (headline line = title), .html; or http(s):// URLs"
         ),
     ],
 ) -> None:
@@ -71,6 +71,8 @@ def ingest(
     with _progress() as progress:
         task = progress.add_task("ingesting", total=len(records))
         report = ingestor.ingest(records, progress=lambda n: progress.advance(task, n))
+    for decoding in report.decoded:
+        console.print(f"decoded {decoding.file} from {decoding.encoding} (not UTF-8)", markup=False)
     for rejection in report.rejected:
         console.print(f"[yellow]rejected[/yellow] {rejection.origin}: {rejection.reason}")
     typer.echo(report.summary())

@@ -58,12 +58,23 @@ def test_ingest_bad_records_exits_1_with_reasons(runner: CliRunner, tmp_path: Pa
     assert "bad.jsonl:3: malformed JSON" in output
 
 
-def test_ingest_non_utf8_file_exits_1(runner: CliRunner, tmp_path: Path) -> None:
+def test_ingest_reports_a_latin1_file_it_decoded(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "latin1.txt"
-    path.write_bytes("Caf\u00e9 news\nCr\u00e8me br\u00fbl\u00e9e festival opens.".encode("latin-1"))
+    path.write_bytes("Caf\u00e9 news\nCr\u00e8me br\u00fbl\u00e9e festival opens [fictional].".encode("latin-1"))
+    result = runner.invoke(app, ["ingest", str(path)])
+    assert result.exit_code == 0, result.output
+    output = flat(result.output)
+    assert f"decoded {path} from cp1252 (not UTF-8)" in output
+    assert "added 1, updated 0, unchanged 0, rejected 0" in output
+    assert "1 file decoded from a legacy encoding" in output
+
+
+def test_ingest_binary_file_exits_1_with_the_reason(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "photo.txt"
+    path.write_bytes(bytes(range(256)))
     result = runner.invoke(app, ["ingest", str(path)])
     assert result.exit_code == 1
-    assert "not UTF-8 text" in flat(result.output)
+    assert f"rejected {path}: not UTF-8 (byte 128) and no text encoding fits it" in flat(result.output)
 
 
 def test_unknown_file_type_exits_2_before_writing(runner: CliRunner, tmp_path: Path) -> None:
