@@ -1,4 +1,8 @@
-"""Read article records from files: .json (object, array or {"articles": [...]}), .jsonl, .txt and .html."""
+"""Read article records from files: .json (object, array or {"articles": [...]}), .jsonl, .txt and .html.
+
+JSON is UTF-8 (as RFC 8259 requires); a .txt or .html file in a legacy encoding (Windows-1252, Latin-1, ...) is
+decoded by ``ingest.encoding`` and its records carry a ``Decoding`` that says from what.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest.encoding import UndecodableText, decode_text
 from ingest.html import extract_article
+from ingest.plaintext import split_plain_text
 
 SUFFIXES = {".json", ".jsonl", ".txt", ".html", ".htm"}
+DETECTED_SUFFIXES = {".txt", ".html", ".htm"}  # the file types whose encoding is detected when not UTF-8
 
 
 class UnsupportedFile(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """A file that was not UTF-8 and was decoded from ``encoding`` (a Python codec name, e.g. cp1252)."""
+
+    file: str
+    encoding: str
 
 
 @dataclass(frozen=True)
@@ -24,6 +39,7 @@ class Record:
     origin: str
     data: dict[str, Any] | None
     error: str | None = None
+    decoded: Decoding | None = None  # set when the file was decoded from a legacy encoding
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
@@ -44,12 +60,23 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 
 def read_records(path: Path) -> Iterator[Record]:
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        yield Record(str(path), None, f"not UTF-8 text (byte {exc.start}): re-encode the file as UTF-8")
-        return
     suffix = path.suffix.lower()
+    data = path.read_bytes()
+    decoded: Decoding | None = None
+    if suffix in DETECTED_SUFFIXES:
+        try:
+            found = decode_text(data)
+        except UndecodableText as exc:
+            yield Record(str(path), None, str(exc))
+            return
+        text = found.text
+        decoded = Decoding(str(path), found.encoding) if found.encoding else None
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            yield Record(str(path), None, f"not UTF-8 text (byte {exc.start}): re-encode the file as UTF-8")
+            return
     if suffix == ".json":
         yield from _json_records(path, text)
     elif suffix == ".jsonl":
@@ -62,16 +89,17 @@ def read_records(path: Path) -> Iterator[Record]:
             except json.JSONDecodeError as exc:
                 yield Record(origin, None, f"malformed JSON: {exc.msg} at column {exc.colno}")
     elif suffix == ".txt":
-        title, _, body = text.strip().partition("\n")
-        yield Record(
-            str(path), {"title": title.strip(), "body": body.strip(), "url": path.resolve().as_uri()}
-        )
+        plain = split_plain_text(text)
+        record = {"title": plain.title, "body": plain.body, "url": path.resolve().as_uri()}
+        if plain.category:
+            record["category"] = plain.category
+        yield Record(str(path), record, decoded=decoded)
     else:
-        data = extract_article(text, url=path.resolve().as_uri())
-        if not data["body"].strip():
-            yield Record(str(path), None, "no article text found in the HTML")
+        page = extract_article(text, url=path.resolve().as_uri())
+        if not page["body"].strip():
+            yield Record(str(path), None, "no article text found in the HTML", decoded)
         else:
-            yield Record(str(path), data)
+            yield Record(str(path), page, decoded=decoded)
 
 
 def _json_records(path: Path, text: str) -> Iterator[Record]:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ingest.articles import InvalidArticle, to_article
-from ingest.loaders import Record
+from ingest.loaders import Decoding, Record
 from rag.dedup import best_match, signature
 from rag.pipeline import Services
 from rag.types import Article, Chunk
@@ -43,12 +43,15 @@ class IngestReport:
     rejected: list[Rejection] = field(default_factory=list)
     seconds: float = 0.0
     article_ids: list[str] = field(default_factory=list)
+    decoded: list[Decoding] = field(default_factory=list)  # files read from a legacy encoding, once each
 
     def summary(self) -> str:
+        files = f"{len(self.decoded)} file{'s' if len(self.decoded) > 1 else ''}"
+        decoded = f"; {files} decoded from a legacy encoding" if self.decoded else ""
         return (
             f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
             f"rejected {len(self.rejected)} ({self.chunks_written} chunks written in {self.seconds:.1f}s; "
-            f"{self.copies} syndicated copies grouped with their story)"
+            f"{self.copies} syndicated copies grouped with their story{decoded})"
         )
 
 
@@ -94,6 +97,8 @@ class Ingestor:
                 if isinstance(record, Record)
                 else (f"[{index}]", record, None)
             )
+            if isinstance(record, Record) and record.decoded and record.decoded not in report.decoded:
+                report.decoded.append(record.decoded)
             try:
                 if error is not None:
                     raise InvalidArticle(error)

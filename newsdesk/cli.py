@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import rag  # noqa: F401  (sets the no-telemetry environment before any SDK import)
 from newsdesk.chat_cli import chat
 from newsdesk.loadtest_cli import loadtest
-from newsdesk.output import console, require_existing
+from newsdesk.output import console, parse_news_time, require_existing
 from newsdesk.summarize_cli import eval_summaries, summarize
 from rag.settings import Settings
 
@@ -45,7 +45,7 @@ def ingest(
     paths: Annotated[
         list[str],
         typer.Argument(
-            help="Files or folders: .json, .jsonl, .txt (first line is the title), .html; or http(s):// URLs"
+            help="Files or folders: .json, .jsonl, .txt (headline line = title), .html; or http(s):// URLs"
         ),
     ],
 ) -> None:
@@ -71,6 +71,8 @@ def ingest(
     with _progress() as progress:
         task = progress.add_task("ingesting", total=len(records))
         report = ingestor.ingest(records, progress=lambda n: progress.advance(task, n))
+    for decoding in report.decoded:
+        console.print(f"decoded {decoding.file} from {decoding.encoding} (not UTF-8)", markup=False)
     for rejection in report.rejected:
         console.print(f"[yellow]rejected[/yellow] {rejection.origin}: {rejection.reason}")
     typer.echo(report.summary())
@@ -85,18 +87,28 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full response as JSON.")] = False,
     source: Annotated[list[str] | None, typer.Option(help="Only this outlet (repeatable).")] = None,
     k: Annotated[int | None, typer.Option(help="Passages to retrieve.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="DATE",
+            help="Read relative dates in the question (\"yesterday\", \"last week\") as of this ISO date or "
+            "date-time (default: now; no zone means UTC).",
+        ),
+    ] = None,
 ) -> None:
     """Answer a question from the ingested news, citing passages; says so when the sources do not hold it."""
     from rag.pipeline import ask as ask_question
     from rag.pipeline import build_services
     from rag.types import Filters
 
+    as_of_time = parse_news_time(as_of, "--as-of") if as_of is not None else None
     services = build_services(Settings())
     if services.registry.counts()[0] == 0:
         console.print("[red]error:[/red] no articles ingested yet; run `newsdesk ingest PATH` first")
         raise typer.Exit(2)
     try:
-        answer = ask_question(services, question, Filters(sources=source or []), k)
+        answer = ask_question(services, question, Filters(sources=source or []), k, as_of_time)
     except ValueError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -16,3 +17,29 @@ def require_existing(*paths: Path) -> None:
         if not path.exists():
             console.print(f"[red]error:[/red] {path} does not exist")
             raise typer.Exit(2)
+
+
+def parse_news_time(value: str, option: str) -> datetime:
+    """An ISO 8601 date or date-time from a command-line option (no zone: UTC, as at ingest), within the API's
+    bounds; otherwise a one-line error and exit 2."""
+    from api.schemas import EARLIEST, LATEST
+
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        console.print(
+            f"[red]error:[/red] {option} {value!r} is not an ISO date or date-time "
+            "(e.g. 2026-10-07 or 2026-10-07T18:00:00+02:00)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from None
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if not EARLIEST <= parsed <= LATEST:
+        console.print(
+            f"[red]error:[/red] {option} must be between 1800-01-01 and 2200-12-31",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    return parsed

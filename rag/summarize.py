@@ -24,6 +24,7 @@ from rag.summary_writers import (
     ModelSummarizer,
     article_passages,
     day_of,
+    drop_headlines,
     pick,
     ranked_candidates,
     repeats,
@@ -94,7 +95,7 @@ def summarize(services: Services, request: SummaryRequest) -> Summary:
         passages += own
     dates: dict[str, datetime | None] = {}
     if model is not None:
-        draft = _model_draft(model, request.kind, summarised, passages, limit)
+        draft = drop_headlines(_model_draft(model, request.kind, summarised, passages, limit), passages)
     elif request.kind == "timeline":
         draft, dates = _timeline(summarised, ranked, limit)
     else:

@@ -24,7 +24,7 @@ from rag.compose import INSTRUCTION, MIN_SENTENCE_WORDS
 from rag.embedders import Embedder
 from rag.llms import ModelWriter, WriterUnavailable
 from rag.query import DMY_DATE, ISO_DATE, MDY_DATE, MONTHS, WEEKDAYS
-from rag.text import Span, content_terms, split_sentences
+from rag.text import Span, content_terms, is_headline_like, line_around, split_sentences
 from rag.tokens import count_tokens
 from rag.types import Article, Chunk, DraftSentence, Passage
 
@@ -80,8 +80,9 @@ def ranked_candidates(
             len(span.text.split()) < MIN_SENTENCE_WORDS
             or NOTICE.match(span.text)
             or INSTRUCTION.search(span.text)
+            or is_headline_like(span.text, article.title, line_around(article.body, span.start, span.end))
         ):
-            continue
+            continue  # a headline repeated in the body leads it, but states nothing a summary should say
         # The first chunk that holds the whole sentence; a sentence cut by a chunk boundary cannot be cited whole.
         holder = next(
             (i for i, p in enumerate(passages) if p.chunk.start <= span.start and span.end <= p.chunk.end),
@@ -104,6 +105,17 @@ def ranked_candidates(
         for c, s in zip(found, scores, strict=True)
     ]
     return sorted(scored, key=lambda c: (-c.score, c.position))
+
+
+def drop_headlines(draft: Sequence[DraftSentence], passages: Sequence[Passage]) -> list[DraftSentence]:
+    """A model's sentences less those that only restate a headline (the title of an article they cite, or a
+    title-case line): a headline is not a summary sentence, whoever writes it."""
+    kept = []
+    for sentence in draft:
+        titles = {passages[n - 1].title for n in sentence.passages if 1 <= n <= len(passages)} or {""}
+        if not any(is_headline_like(sentence.text, title) for title in titles):
+            kept.append(sentence)
+    return kept
 
 
 def repeats(candidate: Candidate, chosen: Sequence[Candidate]) -> bool:

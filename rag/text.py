@@ -1,9 +1,11 @@
-"""Plain-text helpers shared by the writer and the verifier: sentences with offsets, content terms, numbers."""
+"""Plain-text helpers shared by the writer and the verifier: sentences with offsets, content terms, numbers, and
+``is_headline_like``, the one test of whether a "sentence" is a headline (never an answer or summary sentence)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 import Stemmer
@@ -263,3 +265,50 @@ def names(text: str) -> set[str]:
                 # Normalised as ``words`` does, so "Google’s" in a sentence matches "Google’s" in its evidence.
                 found.add(token.lower().replace("’", "'"))
     return found
+
+
+# A headline repeated in the body may differ from the title in a word or its punctuation ("Ferry deal ratified" /
+# "Ferry Deal Is Ratified"); word sequences this similar (difflib ratio) are the same headline.
+HEADLINE_SIMILARITY = 0.85
+MIN_TITLE_CASE_WORDS = 3
+TITLE_CASE_SHARE = 0.8  # share of a line's content words that start with a capital or digit ("iPhone" does not)
+_TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
+
+
+def is_headline_like(sentence: str, title: str = "", line: str | None = None) -> bool:
+    """Whether ``sentence`` is a headline rather than reporting, so never an answer or summary sentence.
+
+    True when it is the article's ``title`` again (the same words, or nearly: ``HEADLINE_SIMILARITY``), a run of the
+    title's words without terminal punctuation (the title minus a " | Outlet" suffix), or a title-case line without
+    terminal punctuation ("Ukraine Withdraws Troops from Kharkiv Villages Amid Russian Pressure"), which must stand
+    alone on its line: pass that ``line`` (``line_around``) when you have it; without it the sentence is taken to be
+    its own line (a split sentence without terminal punctuation is always the end of its line).
+    """
+    said = [w for w in words(sentence) if w]
+    if not said:
+        return False
+    stated = _TERMINAL.search(sentence.strip()) is not None
+    headline = words(title)
+    if headline:
+        if SequenceMatcher(None, said, headline, autojunk=False).ratio() >= HEADLINE_SIMILARITY:
+            return True
+        if not stated and len(said) >= MIN_TITLE_CASE_WORDS and _contains_run(headline, said):
+            return True
+    if stated or (line is not None and line.strip() != sentence.strip()):
+        return False
+    significant = [w for w in _WORD.findall(sentence) if w.lower() not in STOPWORDS]
+    if len(significant) < MIN_TITLE_CASE_WORDS:
+        return False
+    capitalised = sum(1 for w in significant if w[0].isupper() or w[0].isdigit())
+    return capitalised / len(significant) >= TITLE_CASE_SHARE
+
+
+def line_around(text: str, start: int, end: int) -> str:
+    """The whole line of ``text`` that holds ``text[start:end]`` (for ``is_headline_like``'s ``line``)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    return text[line_start : line_end if line_end != -1 else len(text)]
+
+
+def _contains_run(whole: list[str], part: list[str]) -> bool:
+    return any(whole[i : i + len(part)] == part for i in range(len(whole) - len(part) + 1))

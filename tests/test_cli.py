@@ -58,12 +58,25 @@ def test_ingest_bad_records_exits_1_with_reasons(runner: CliRunner, tmp_path: Pa
     assert "bad.jsonl:3: malformed JSON" in output
 
 
-def test_ingest_non_utf8_file_exits_1(runner: CliRunner, tmp_path: Path) -> None:
+def test_ingest_reports_a_latin1_file_it_decoded(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "latin1.txt"
-    path.write_bytes("Caf\u00e9 news\nCr\u00e8me br\u00fbl\u00e9e festival opens.".encode("latin-1"))
+    path.write_bytes(
+        "Caf\u00e9 news\nCr\u00e8me br\u00fbl\u00e9e festival opens [fictional].".encode("latin-1")
+    )
+    result = runner.invoke(app, ["ingest", str(path)])
+    assert result.exit_code == 0, result.output
+    output = flat(result.output)
+    assert f"decoded {path} from cp1252 (not UTF-8)" in output
+    assert "added 1, updated 0, unchanged 0, rejected 0" in output
+    assert "1 file decoded from a legacy encoding" in output
+
+
+def test_ingest_binary_file_exits_1_with_the_reason(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "photo.txt"
+    path.write_bytes(bytes(range(256)))
     result = runner.invoke(app, ["ingest", str(path)])
     assert result.exit_code == 1
-    assert "not UTF-8 text" in flat(result.output)
+    assert f"rejected {path}: not UTF-8 (byte 128) and no text encoding fits it" in flat(result.output)
 
 
 def test_unknown_file_type_exits_2_before_writing(runner: CliRunner, tmp_path: Path) -> None:
@@ -121,3 +134,50 @@ def test_ask_blank_question_exits_2(runner: CliRunner) -> None:
     result = runner.invoke(app, ["ask", "   "])
     assert result.exit_code == 2
     assert "the question is empty" in flat(result.output)
+
+
+TIMETABLE_ARTICLES = [
+    {
+        "id": f"timetable-{n}",
+        "source": "Valley Wire",
+        "published_at": published,
+        "title": "Halden Bay ferry timetable changes",
+        "body": "[Fictional sample written for newsdesk tests.] "
+        f"The Halden Bay ferry timetable changed to {change}. "
+        f"The Halden Bay ferry operator said the timetable change follows {reason}. "
+        "The changed timetable keeps every other Halden Bay ferry sailing. "
+        "The changed ferry sailing runs on weekdays only.",
+    }
+    for n, published, change, reason in [
+        (1, "2026-03-03T09:00:00Z", "add an early sailing at 6:10 for commuters", "requests from commuters"),
+        (2, "2026-03-17T09:00:00Z", "drop the late sailing at 22:40", "falling passenger numbers"),
+    ]
+]
+
+
+def test_ask_as_of_reads_yesterday_from_that_date(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "timetable.json"
+    path.write_text(json.dumps(TIMETABLE_ARTICLES), encoding="utf-8")
+    assert runner.invoke(app, ["ingest", str(path), str(SAMPLES_DIR)]).exit_code == 0
+    question = "How did the Halden Bay ferry timetable change yesterday?"
+    cited = {}
+    for as_of in ("2026-03-04", "2026-03-18T08:00:00+05:00"):
+        result = runner.invoke(app, ["ask", "--json", "--k", "1", "--as-of", as_of, question])
+        assert result.exit_code == 0, result.output
+        cited[as_of] = {c["article_id"] for c in json.loads(result.stdout)["citations"]}
+    assert cited == {"2026-03-04": {"timetable-1"}, "2026-03-18T08:00:00+05:00": {"timetable-2"}}
+
+
+@pytest.mark.parametrize(
+    ("as_of", "message"),
+    [
+        ("2026-13-45", "error: --as-of '2026-13-45' is not an ISO date or date-time (e.g. 2026-10-07"),
+        ("last tuesday", "error: --as-of 'last tuesday' is not an ISO date or date-time"),
+        ("0001-01-01", "error: --as-of must be between 1800-01-01 and 2200-12-31"),
+    ],
+)
+def test_ask_bad_as_of_is_a_one_line_error(runner: CliRunner, as_of: str, message: str) -> None:
+    result = runner.invoke(app, ["ask", "--as-of", as_of, "Who won?"])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith(message)
+    assert len(result.output.strip().splitlines()) == 1

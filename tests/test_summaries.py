@@ -210,3 +210,47 @@ def test_model_brief_of_a_long_article_is_map_reduced_within_the_context(loaded:
     loaded.settings = loaded.settings.model_copy(update={"local_ctx": 300})
     with pytest.raises(WriterUnavailable, match="NEWSDESK_LOCAL_CTX"):
         brief(loaded, "long-1")
+
+
+HEADLINE = "Northfield Council Approves Flood Barrier Plan"
+REPEATED_HEADLINE_BODY = (
+    f"{HEADLINE}\n\n"
+    "The Northfield council approved a flood barrier plan by seven votes to two on Tuesday night [fictional]. "
+    "The barrier will run for two kilometres along the Tamsin River and cost 14 million crowns. "
+    "Work is to start in March and last eighteen months, the council's engineer said.\n\n"
+    "Two councillors voted against the plan because of its cost to the town's budget. "
+    "Residents of the river quarter welcomed the vote after three floods in five years."
+)
+
+
+def test_a_headline_repeated_in_the_body_is_never_a_summary_sentence(services: Services) -> None:
+    report = Ingestor(services).ingest(
+        [{"id": "flood-1", "title": HEADLINE, "body": REPEATED_HEADLINE_BODY, "published_at": "2026-10-07"}]
+    )
+    assert report.added == 1
+    for kind in ("brief", "timeline"):
+        summary = summarize(services, SummaryRequest(kind=kind, article_ids=["flood-1"]))  # type: ignore[arg-type]
+        assert summary.status == "answered" and len(summary.sentences) >= 2
+        assert all(HEADLINE not in s.text for s in summary.sentences)
+        assert all(c.start > len(HEADLINE) for c in summary.citations)  # nothing cites the headline line
+
+
+class HeadlineModel:
+    """A scripted model that opens its summary with the article's headline, cited."""
+
+    name = "headline-quoting"
+
+    def complete(self, system: str, user: str, max_tokens: int) -> str:
+        return (
+            f"{HEADLINE} [1]. The Northfield council approved a flood barrier plan by seven votes to two "
+            "on Tuesday night [1]."
+        )
+
+
+def test_a_model_summary_sentence_that_restates_the_headline_is_dropped(services: Services) -> None:
+    Ingestor(services).ingest([{"id": "flood-1", "title": HEADLINE, "body": REPEATED_HEADLINE_BODY}])
+    services.writer = ModelWriter(HeadlineModel(), Prompt(services.settings.prompts_dir, "answer", 1))
+    summary = brief(services, "flood-1")
+    assert [s.text for s in summary.sentences] == [
+        "The Northfield council approved a flood barrier plan by seven votes to two on Tuesday night."
+    ]

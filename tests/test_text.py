@@ -6,7 +6,7 @@ import json
 import pytest
 
 from rag.settings import PROJECT_ROOT
-from rag.text import content_terms, names, numbers, split_sentences, words
+from rag.text import content_terms, is_headline_like, line_around, names, numbers, split_sentences, words
 
 TEXT = (
     "Dr. Yusra Penhallow led the U.S. team. It found 11 beetles! Did it rain?  Yes.\n"
@@ -88,3 +88,52 @@ def test_names_match_words_with_curly_apostrophes() -> None:
     sentence = "This week was Google’s annual hardware event."
     assert names(sentence) == {"google's"}
     assert names(sentence) <= set(words(sentence))
+
+
+TITLE = "Tamsin River Crests Above Flood Stage in Northfield"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "title", "line", "headline"),
+    [
+        (TITLE, TITLE, None, True),  # the title again
+        (f"{TITLE}.", TITLE, None, True),
+        ("Tamsin river crests above flood stage in Northfield", TITLE, None, True),
+        (
+            "Ferry deal ratified",
+            "Ferry deal ratified | The Harbor Ledger",
+            None,
+            True,
+        ),  # the title less its outlet
+        ("Ferry Deal Is Ratified", "Ferry deal ratified", None, True),  # nearly the title
+        (TITLE, "", None, True),  # a title-case line without terminal punctuation
+        ("FLOOD WARNING ISSUED FOR TAMSIN", "", None, True),
+        ("The Tamsin River crested at 6.1 metres on Saturday night.", TITLE, None, False),
+        (
+            "Tamsin River crests above flood stage in Northfield, officials said on Sunday.",
+            TITLE,
+            None,
+            False,
+        ),
+        ("Sandbags held along the river", "", None, False),  # sentence case: not a headline
+        (
+            "Will the Fed Cut Rates Again?",
+            "",
+            None,
+            False,
+        ),  # terminal punctuation: a question, maybe reported
+        ("By Jane Doe", "", None, False),  # too short to tell
+        ("Northfield Council Votes Tonight", "", "He left. Northfield Council Votes Tonight", False),
+        ("Northfield Council Votes Tonight", "", "  Northfield Council Votes Tonight ", True),
+    ],
+)
+def test_is_headline_like(sentence: str, title: str, line: str | None, headline: bool) -> None:
+    assert is_headline_like(sentence, title, line) is headline
+
+
+def test_line_around_is_the_whole_line_of_a_span() -> None:
+    text = f"{TITLE}\n\nThe river crested. Sandbags held.\nLast line"
+    second = text.index("Sandbags")
+    assert line_around(text, second, second + len("Sandbags held.")) == "The river crested. Sandbags held."
+    assert line_around(text, 0, 5) == TITLE
+    assert line_around(text, len(text) - 4, len(text)) == "Last line"
