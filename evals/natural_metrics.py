@@ -69,7 +69,7 @@ def token_f1(prediction: str, gold: str) -> float:
 
 def answer_words(answer: str) -> int:
     """Words a reader reads: the answer text without its [n] citation markers."""
-    return len(_CITATION_MARKER.sub(" ", answer).split())
+    return sum(1 for token in _CITATION_MARKER.sub(" ", answer).split() if any(ch.isalnum() for ch in token))
 
 
 def yes_no_of(short_answer: str | None, answer: str) -> str:

@@ -239,10 +239,11 @@ def eval_smoke(
     """Fast eval for CI: our eval set + a fixed sample of MultiHop-RAG dev queries; gate on the baseline."""
     from evals.smoke import run_smoke
 
+    base = _summary(baseline) if baseline is not None else None
     summary = run_smoke(out, shared_data, seed=seed)
     typer.echo(json.dumps(summary, indent=2))
-    if baseline is not None:
-        _gate(json.loads(baseline.read_text(encoding="utf-8")), summary, tolerance)
+    if base is not None:
+        _gate(base, summary, tolerance)
 
 
 @eval_app.command("all")
@@ -261,7 +262,7 @@ def eval_all(
     """Every suite: retrieval, answers/citations/abstention, own eval set; writes a self-contained report.html."""
     from evals.all import run_all
 
-    base = json.loads(baseline.read_text(encoding="utf-8")) if baseline else None
+    base = _summary(baseline) if baseline else None
     summary = run_all(
         out, shared_data, limit=limit, seed=seed, data_dir=data_dir, baseline=base, console=console
     )
@@ -317,13 +318,25 @@ def _headline(figures: dict[str, object]) -> dict[str, object]:
 
 @eval_app.command("compare")
 def eval_compare(
-    baseline: Annotated[Path, typer.Argument(help="Baseline summary.json")],
-    current: Annotated[Path, typer.Argument(help="Current summary.json")],
+    baseline: Annotated[Path, typer.Argument(help="Baseline run: its --out folder or summary.json")],
+    current: Annotated[Path, typer.Argument(help="Current run: its --out folder or summary.json")],
     tolerance: Annotated[float, typer.Option(help="Allowed drop per gated metric")] = 0.02,
 ) -> None:
-    """Print metric deltas between two summaries; exit 1 if a gated metric regressed beyond the tolerance."""
-    load = [json.loads(p.read_text(encoding="utf-8")) for p in (baseline, current)]
-    _gate(load[0], load[1], tolerance)
+    """Print metric deltas between two runs; exit 1 if a gated metric regressed beyond the tolerance."""
+    _gate(_summary(baseline), _summary(current), tolerance)
+
+
+def _summary(path: Path) -> dict[str, object]:
+    """An eval run's summary.json, given the file or the run's --out folder; a bad path exits 2 in one line."""
+    from rich.markup import escape
+
+    from evals.smoke import load_summary
+
+    try:
+        return load_summary(path)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 def _gate(baseline: dict[str, object], current: dict[str, object], tolerance: float) -> None:
