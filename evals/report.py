@@ -110,27 +110,31 @@ def split_histogram(title: str, groups: dict[str, Sequence[float]], bins: int = 
     step, plot_h = 1.0 / bins, 120
     bin_w = (width - 40) / bins
     bar_w = (bin_w - 2) / max(1, len(groups))
-    parts, legend = [], []
-    for g, (name, values) in enumerate(groups.items()):
-        colour = COLOURS[g % len(COLOURS)]
+    shares: dict[str, list[float]] = {}
+    for name, values in groups.items():
         counts = [0] * bins
         for value in values:
             counts[min(bins - 1, max(0, int(value / step)))] += 1
-        total = max(1, len(values))
-        for i, c in enumerate(counts):
-            h = plot_h * c / total
+        shares[name] = [c / max(1, len(values)) for c in counts]
+    tallest = max((share for row in shares.values() for share in row), default=0.0) or 1.0
+    parts, legend = [], []
+    for g, (name, row) in enumerate(shares.items()):
+        colour = COLOURS[g % len(COLOURS)]
+        for i, share in enumerate(row):
+            h = plot_h * share / tallest
             parts.append(
                 f'<rect x="{20 + i * bin_w + g * bar_w:.1f}" y="{10 + plot_h - h:.1f}" width="{bar_w - 1:.1f}" '
                 f'height="{h:.1f}" fill="{colour}"><title>{html.escape(name)} {i * step:.1f}–{(i + 1) * step:.1f}: '
-                f"{c}</title></rect>"
+                f"{share:.0%}</title></rect>"
             )
-        legend.append(f'<tspan fill="{colour}">■</tspan> {html.escape(name)} (n={len(values)}) ')
+        legend.append(f'<tspan fill="{colour}">■</tspan> {html.escape(name)} (n={len(groups[name])}) ')
     axis = (
         f'<text x="20" y="{plot_h + 26}">0</text><text x="{width - 20}" y="{plot_h + 26}" text-anchor="end">1</text>'
         f'<text x="{width / 2:.0f}" y="{plot_h + 26}" text-anchor="middle">{"".join(legend)}</text>'
     )
     return (
-        f'<figure><figcaption>{html.escape(title)}</figcaption><svg role="img" aria-label="{html.escape(title)}" '
+        f"<figure><figcaption>{html.escape(title)} (share of each group per bin)</figcaption>"
+        f'<svg role="img" aria-label="{html.escape(title)}" '
         f'width="{width}" height="{plot_h + 32}" font-size="12" font-family="sans-serif">{"".join(parts)}{axis}'
         "</svg></figure>"
     )
@@ -143,7 +147,8 @@ BREAKDOWNS = {"per_type", "by_half", "held_out", "cnndm", "xsum"}
 def _number(value: Any, signed: bool = False) -> str:
     if value is None:
         return "—"
-    text = f"{value:+.4g}" if signed else f"{value:.4g}"
+    sign = "+" if signed else ""
+    text = f"{value:{sign}.3f}" if abs(value) < 100 else f"{value:{sign}.0f}"
     return text.replace("-", "−")
 
 
@@ -205,7 +210,7 @@ def render(
     style = (
         "body{font-family:sans-serif;max-width:760px;margin:2em auto;color:#1a1a1a;line-height:1.4}"
         "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:2px 8px;text-align:right}"
-        "td:first-child{text-align:left}figcaption{font-weight:bold;margin:1em 0 .3em}"
+        "td:first-child,th:first-child{text-align:left}figcaption{font-weight:bold;margin:1em 0 .3em}"
         "tr.suite th{text-align:left;background:#eef2f6}.pass{color:#2b7a3d}.fail{color:#b03a3a;font-weight:bold}"
         ".none{color:#666}"
     )

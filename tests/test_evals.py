@@ -120,7 +120,7 @@ def test_the_headline_is_a_table_with_baseline_change_and_a_pass_or_fail_mark() 
     headline = page.split("<h2>Headline figures</h2>")[1].split("<h2>")[0]
     assert "<table" in headline and "<th>baseline</th>" in headline and "<th>change</th>" in headline
     fail_row = next(row for row in headline.split("<tr>") if "strict_accuracy" in row)
-    assert "0.3<" in fail_row and "0.2<" in fail_row and "−0.1" in fail_row and "✘ fail" in fail_row
+    assert "0.300<" in fail_row and "0.200<" in fail_row and "−0.100" in fail_row and "✘ fail" in fail_row
     assert "✔ pass" in next(row for row in headline.split("<tr>") if "false_abstention_rate" in row)
     assert "per_type" not in headline  # breakdowns stay in the full comparison below
     assert "1 of 2 gated figures fell" in headline
