@@ -140,8 +140,8 @@ def split_histogram(title: str, groups: dict[str, Sequence[float]], bins: int = 
     )
 
 
-# Breakdowns stay in the full comparison at the end; the headline shows each suite's own figures.
-BREAKDOWNS = {"per_type", "by_half", "held_out", "cnndm", "xsum"}
+# Breakdowns and corpus bookkeeping stay in the full comparison at the end; the headline shows each suite's figures.
+BREAKDOWNS = {"per_type", "by_half", "held_out", "cnndm", "xsum", "corpus"}
 
 
 def _number(value: Any, signed: bool = False) -> str:
@@ -172,12 +172,18 @@ def headline_table(rows: list[dict[str, Any]], has_baseline: bool) -> str:
         if r["gated"] and r["current"] is not None and not BREAKDOWNS & set(r["metric"].split("."))
     ]
     failed = sum(r["regressed"] for r in shown)
+    compared = sum(r["baseline"] is not None for r in shown)
+    new = f" ({len(shown) - compared} new, not in the baseline)" if compared < len(shown) else ""
     if not has_baseline:
         status = "<p>No baseline given: figures only (pass <code>--baseline DIR</code> to compare).</p>"
+    elif not compared:
+        status = '<p class="none">The baseline holds none of these figures: nothing to compare.</p>'
     elif failed:
-        status = f'<p class="fail">✘ {failed} of {len(shown)} gated figures fell beyond the tolerance.</p>'
+        status = (
+            f'<p class="fail">✘ {failed} of {compared} compared figures fell beyond the tolerance{new}.</p>'
+        )
     else:
-        status = f'<p class="pass">✔ all {len(shown)} gated figures within the tolerance of the baseline.</p>'
+        status = f'<p class="pass">✔ all {compared} compared figures within the tolerance of the baseline{new}.</p>'
     head = "<tr><th>metric</th><th>baseline</th><th>current</th><th>change</th><th>verdict</th></tr>"
     body, suite = [], ""
     for row in shown:
@@ -209,7 +215,8 @@ def render(
     """``comparison``: ``evals.smoke.compare(baseline or {}, summary, tolerance)``."""
     style = (
         "body{font-family:sans-serif;max-width:760px;margin:2em auto;color:#1a1a1a;line-height:1.4}"
-        "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:2px 8px;text-align:right}"
+        "table{border-collapse:collapse;max-width:100%}"
+        "td,th{border:1px solid #bbb;padding:2px 8px;text-align:right;overflow-wrap:anywhere}"
         "td:first-child,th:first-child{text-align:left}figcaption{font-weight:bold;margin:1em 0 .3em}"
         "tr.suite th{text-align:left;background:#eef2f6}.pass{color:#2b7a3d}.fail{color:#b03a3a;font-weight:bold}"
         ".none{color:#666}"

@@ -123,7 +123,7 @@ def test_the_headline_is_a_table_with_baseline_change_and_a_pass_or_fail_mark() 
     assert "0.300<" in fail_row and "0.200<" in fail_row and "−0.100" in fail_row and "✘ fail" in fail_row
     assert "✔ pass" in next(row for row in headline.split("<tr>") if "false_abstention_rate" in row)
     assert "per_type" not in headline  # breakdowns stay in the full comparison below
-    assert "1 of 2 gated figures fell" in headline
+    assert "1 of 2 compared figures fell" in headline
     alone = render({"writer": "extractive", **current}, [], compare({}, current, 0.02), False)
     assert "no baseline" in alone and "✘" not in alone
 
