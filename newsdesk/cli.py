@@ -259,7 +259,8 @@ def eval_all(
         Path | None, typer.Option(help="A summary.json to compare with in the report")
     ] = None,
 ) -> None:
-    """Every suite: retrieval, answers/citations/abstention, own eval set; writes a self-contained report.html."""
+    """Every suite: retrieval, answers/citations/abstention, own eval set, natural questions, verifier, summaries;
+    writes a self-contained report.html that opens with a pass/fail table against --baseline."""
     from evals.all import run_all
 
     base = _summary(baseline) if baseline else None
