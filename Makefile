@@ -62,6 +62,12 @@ eval-answers: install
 	$(BIN)/newsdesk eval answers --corpus ../shared/data/multihop/corpus.json \
 		--queries ../shared/data/multihop/queries_dev.json --out eval-out/answers --data-dir eval-out/store
 
+# The hand-written natural questions: the full store (shared with eval-answers), one small store per question, and
+# the seed article with our own questions (evals/natural.py); add ARGS="--writer local" or "--half B".
+.PHONY: eval-natural
+eval-natural: install
+	$(BIN)/newsdesk eval natural --out eval-out/natural --data-dir eval-out/store $(ARGS)
+
 eval-retrieval: install
 	$(BIN)/newsdesk eval retrieval --corpus ../shared/data/multihop/corpus.json \
 		--queries ../shared/data/multihop/queries_dev.json --out eval-out/retrieval

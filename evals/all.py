@@ -12,7 +12,8 @@ from rich.console import Console
 from evals.answers import run_answer_eval, sample_queries
 from evals.cases import OWN_CASES, OWN_CORPUS, load_cases, run_cases
 from evals.multihop import load_corpus
-from evals.report import PUBLISHED, bars, histogram, render
+from evals.natural import NaturalRun, run_natural
+from evals.report import PUBLISHED, bars, histogram, latency_histogram, render, split_histogram
 from evals.retrieval import run_retrieval_eval
 from evals.smoke import code_version, compare
 from evals.summaries import run_summaries_eval
@@ -71,6 +72,12 @@ def run_all(
         summary["cases"] = run_cases(own, load_cases(OWN_CASES), out / "cases")
         own.close()
 
+    console.print("natural questions: full store, small stores, seed article…")
+    natural = run_natural(
+        NaturalRun(out / "natural", shared_data, data_dir=store, seed=seed, limit=limit), console
+    )
+    summary["natural"] = {k: natural[k] for k in ("full", "small", "seed", "half", "limit")}
+
     console.print("verifier calibration against human labels (QAGS)…")
     summary["support"] = run_support_eval(
         shared_data / "support",
@@ -90,16 +97,17 @@ def run_all(
         + _read_jsonl(out / "support" / "results.jsonl", "support")
         + _read_jsonl(out / "answers" / "results.jsonl", "answers")
         + _read_jsonl(out / "cases" / "results.jsonl", "cases")
+        + _read_jsonl(out / "natural" / "questions.jsonl", "natural")
     )
     with (out / "results.jsonl").open("w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    (out / "report.html").write_text(_report(summary, rows, baseline), encoding="utf-8")
+    (out / "report.html").write_text(build_report(summary, rows, baseline), encoding="utf-8")
     return summary
 
 
-def _report(summary: dict[str, Any], rows: list[dict[str, Any]], baseline: dict[str, Any] | None) -> str:
+def build_report(summary: dict[str, Any], rows: list[dict[str, Any]], baseline: dict[str, Any] | None) -> str:
     retrieval, answers = summary["retrieval"], summary["answers"]
     metrics = ("hits@1", "hits@4", "hits@10", "mrr@10", "article_recall@10")
     per_type = {t: {m: v[m] for m in metrics} for t, v in retrieval["per_type"].items()}
@@ -109,20 +117,51 @@ def _report(summary: dict[str, Any], rows: list[dict[str, Any]], baseline: dict[
         t: {"strict accuracy": v["strict_accuracy"], "abstained": v["abstained"]}
         for t, v in answers["per_type"].items()
     }
-    supports = [s["support"] for r in rows if r["suite"] == "cases" for s in r.get("sentences", [])]
     charts = [
         bars("Retrieval by question type (MultiHop-RAG dev)", per_type),
         bars("Retrieval against the published MultiHop-RAG numbers", versus),
         bars("Answers by question type", answer_types),
-        histogram(
-            "Retrieval latency", [r["latency_ms"] for r in rows if r["suite"] == "retrieval"], unit=" ms"
-        ),
+        latency_histogram("Retrieval latency", [r["latency_ms"] for r in rows if r["suite"] == "retrieval"]),
         histogram(
             "Seconds per answered question",
             [r["seconds"] for r in rows if r["suite"] == "answers"],
             unit=" s",
         ),
-        histogram("Support scores of shown sentences (own eval set)", supports),
+        *_natural_charts(summary.get("natural", {}), [r for r in rows if r["suite"] == "natural"]),
     ]
-    comparison = compare(baseline, summary, 0.02) if baseline else None
-    return render(summary, charts, comparison)
+    return render(summary, charts, compare(baseline or {}, summary, 0.02), baseline is not None)
+
+
+NATURAL_BARS = (
+    "short_contains_gold",
+    "yesno_accuracy",
+    "two_part_accuracy",
+    "abstention_rate",
+    "false_abstention_rate",
+    "citation_precision",
+)
+
+
+def _natural_charts(natural: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    """The natural questions per setting, and the answerability scores of answerable against unanswerable questions
+    where the writer gives them (an extract always supports itself, so support scores would say nothing here)."""
+    settings = {s: natural[s] for s in ("full", "small", "seed") if s in natural}
+    charts = [
+        bars(
+            "Natural questions by setting",
+            {s: {m: v[m] for m in NATURAL_BARS if m in v} for s, v in settings.items()},
+        )
+    ]
+    for setting in settings:
+        scored = [r for r in rows if r["setting"] == setting and r.get("answerability") is not None]
+        if scored:
+            charts.append(
+                split_histogram(
+                    f"Answerability scores, natural questions ({setting} setting)",
+                    {
+                        "answerable": [r["answerability"] for r in scored if r["answerable"]],
+                        "unanswerable": [r["answerability"] for r in scored if not r["answerable"]],
+                    },
+                )
+            )
+    return charts

@@ -78,7 +78,8 @@ def load_judgements(data_dir: Path) -> list[Judgement]:
 
 
 class CachedEmbedder:
-    """Memoises an embedder by text: articles are scored once per summary sentence and share their sentences."""
+    """Memoises an embedder by text: articles are scored once per summary sentence and share their sentences; the
+    natural eval's many small stores share their chunks' vectors."""
 
     def __init__(self, inner: Embedder) -> None:
         self.inner = inner
@@ -94,6 +95,11 @@ class CachedEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._cache[t] for t in texts])
+
+    def remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Take vectors computed earlier by the same embedder (a store's stored vectors of its chunk texts)."""
+        for text, vector in zip(texts, vectors, strict=True):
+            self._cache.setdefault(text, np.asarray(vector, dtype=np.float32))
 
 
 def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:

@@ -251,10 +251,11 @@ def eval_smoke(
     """Fast eval for CI: our eval set + a fixed sample of MultiHop-RAG dev queries; gate on the baseline."""
     from evals.smoke import run_smoke
 
+    base = _summary(baseline) if baseline is not None else None
     summary = run_smoke(out, shared_data, seed=seed)
     typer.echo(json.dumps(summary, indent=2))
-    if baseline is not None:
-        _gate(json.loads(baseline.read_text(encoding="utf-8")), summary, tolerance)
+    if base is not None:
+        _gate(base, summary, tolerance)
 
 
 @eval_app.command("all")
@@ -270,10 +271,11 @@ def eval_all(
         Path | None, typer.Option(help="A summary.json to compare with in the report")
     ] = None,
 ) -> None:
-    """Every suite: retrieval, answers/citations/abstention, own eval set; writes a self-contained report.html."""
+    """Every suite: retrieval, answers/citations/abstention, own eval set, natural questions, verifier, summaries;
+    writes a self-contained report.html that opens with a pass/fail table against --baseline."""
     from evals.all import run_all
 
-    base = json.loads(baseline.read_text(encoding="utf-8")) if baseline else None
+    base = _summary(baseline) if baseline else None
     summary = run_all(
         out, shared_data, limit=limit, seed=seed, data_dir=data_dir, baseline=base, console=console
     )
@@ -281,15 +283,73 @@ def eval_all(
     typer.echo(json.dumps({k: summary[k] for k in ("code_version", "writer")}, indent=2))
 
 
+@eval_app.command("natural")
+def eval_natural(
+    out: Annotated[Path, typer.Option(help="Folder for summary.json and questions.jsonl")],
+    shared_data: Annotated[Path, typer.Option(help="The shared data folder")] = Path("../shared/data"),
+    setting: Annotated[
+        list[str] | None, typer.Option(help="full | small | seed (repeatable; default all three)")
+    ] = None,
+    half: Annotated[str, typer.Option(help="Dev half: A | B | all")] = "all",
+    writer: Annotated[
+        str | None, typer.Option(help="extractive | local | openai (default NEWSDESK_WRITER)")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="A fixed stratified slice of N natural questions.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the small stores' other articles")] = 0,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="The full store (default OUT/store; reused when it holds the corpus)")
+    ] = None,
+) -> None:
+    """The hand-written natural questions over the full store, one small store per question, and the seed
+    article: short answers, yes/no, two-part, abstention, citations, answer length, latency."""
+    from evals.natural import SETTINGS, NaturalRun, run_natural
+
+    chosen = setting or list(SETTINGS)
+    wrong = [f"--setting {s!r}" for s in chosen if s not in SETTINGS]
+    wrong += [f"--half {half!r}"] if half not in ("A", "B", "all") else []
+    wrong += [f"--writer {writer!r}"] if writer not in (None, "extractive", "local", "openai") else []
+    if wrong:
+        console.print(f"[red]error:[/red] unknown {wrong[0]}")
+        raise typer.Exit(2)
+    needed = [shared_data / "natural" / "questions.json", shared_data / "seed" / "kharkiv.txt"]
+    require_existing(*needed, *([shared_data / "multihop" / "corpus.json"] if set(chosen) - {"seed"} else []))
+    run = NaturalRun(out, shared_data, chosen, half, writer, data_dir, seed, limit)
+    try:
+        summary = run_natural(run, console=console)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    typer.echo(json.dumps({s: _headline(summary[s]) for s in SETTINGS if s in summary}, indent=2))
+    typer.echo(f"wrote {out / 'summary.json'} and {out / 'questions.jsonl'}")
+
+
+def _headline(figures: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in figures.items() if k not in ("per_type", "by_half", "answerability_scores")}
+
+
 @eval_app.command("compare")
 def eval_compare(
-    baseline: Annotated[Path, typer.Argument(help="Baseline summary.json")],
-    current: Annotated[Path, typer.Argument(help="Current summary.json")],
+    baseline: Annotated[Path, typer.Argument(help="Baseline run: its --out folder or summary.json")],
+    current: Annotated[Path, typer.Argument(help="Current run: its --out folder or summary.json")],
     tolerance: Annotated[float, typer.Option(help="Allowed drop per gated metric")] = 0.02,
 ) -> None:
-    """Print metric deltas between two summaries; exit 1 if a gated metric regressed beyond the tolerance."""
-    load = [json.loads(p.read_text(encoding="utf-8")) for p in (baseline, current)]
-    _gate(load[0], load[1], tolerance)
+    """Print metric deltas between two runs; exit 1 if a gated metric regressed beyond the tolerance."""
+    _gate(_summary(baseline), _summary(current), tolerance)
+
+
+def _summary(path: Path) -> dict[str, object]:
+    """An eval run's summary.json, given the file or the run's --out folder; a bad path exits 2 in one line."""
+    from rich.markup import escape
+
+    from evals.smoke import load_summary
+
+    try:
+        return load_summary(path)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 def _gate(baseline: dict[str, object], current: dict[str, object], tolerance: float) -> None:

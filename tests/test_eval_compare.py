@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+from typer.testing import CliRunner
+
 from evals.smoke import compare
+from newsdesk.cli import app
 
 
 def rows_by_metric(
@@ -52,3 +58,61 @@ def test_a_metric_missing_on_one_side_is_listed_without_a_verdict() -> None:
     assert rows["a.old_metric"]["current"] is None
     assert not rows["a.old_metric"]["regressed"]
     assert rows["a.new_metric"]["baseline"] is None
+
+
+def test_answer_length_and_answerability_spread_are_reported_not_gated() -> None:
+    baseline = {
+        "natural_small": {
+            "answer_words": {"median": 40.0},
+            "answerability_scores": {"unanswerable": {"mean": 0.2}},
+        }
+    }
+    current = {
+        "natural_small": {
+            "answer_words": {"median": 90.0},
+            "answerability_scores": {"unanswerable": {"mean": 0.9}},
+        }
+    }
+    assert [name for name, row in rows_by_metric(baseline, current).items() if row["gated"]] == []
+
+
+def write_run(folder: Path, accuracy: float) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "summary.json").write_text(
+        json.dumps({"cases": {"answer_accuracy": accuracy}}), encoding="utf-8"
+    )
+    return folder
+
+
+def test_compare_takes_two_run_folders_or_their_summaries(tmp_path: Path) -> None:
+    before, after = write_run(tmp_path / "before", 0.8), write_run(tmp_path / "after", 0.8)
+    folders = CliRunner().invoke(app, ["eval", "compare", str(before), str(after)])
+    assert folders.exit_code == 0, folders.output
+    assert "no gated metric regressed" in folders.output
+    worse = write_run(tmp_path / "worse", 0.5)
+    mixed = CliRunner().invoke(app, ["eval", "compare", str(before), str(worse / "summary.json")])
+    assert mixed.exit_code == 1 and "cases.answer_accuracy" in mixed.output
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing", None, "does not exist"),
+        ("empty-folder", "", "folder without a summary.json"),
+        ("broken.json", "{not json", "not a readable summary.json"),
+        ("list.json", "[1, 2]", "not an eval summary"),
+    ],
+)
+def test_compare_with_a_bad_path_is_a_one_line_error(
+    tmp_path: Path, name: str, content: str | None, message: str
+) -> None:
+    good = write_run(tmp_path / "good", 0.8)
+    bad = tmp_path / name
+    if content == "":
+        bad.mkdir()
+    elif content is not None:
+        bad.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval", "compare", str(good), str(bad)])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], result.output

@@ -292,3 +292,37 @@ def test_a_server_with_api_keys_asks_for_one_and_the_page_sends_it(
         expect(page.locator(".turn").first).not_to_have_attribute("data-status", "error")
         assert page.evaluate("sessionStorage.getItem('newsdesk.apiKey')") == key
         context.close()
+
+
+def test_the_eval_report_opens_with_a_pass_fail_table(browser: Browser, tmp_path: Path) -> None:
+    """`newsdesk eval all`'s report.html (built from hand-made figures) as a reader sees its header."""
+    from evals.all import build_report
+
+    def suites(strict: float, abstention: float) -> dict[str, Any]:
+        return {
+            "code_version": "abc1234",
+            "writer": "extractive",
+            "retrieval": {"per_type": {}, "hits@1": 0.58, "hits@4": 0.85, "hits@10": 0.96, "mrr@10": 0.71,
+                          "article_recall@10": 0.84},
+            "answers": {"per_type": {}, "strict_accuracy": strict, "null_abstention_rate": 0.86,
+                        "false_abstention_rate": 0.04, "citation_precision": 0.81},
+            "natural": {"small": {"short_contains_gold": 0.41, "yesno_accuracy": 0.0, "abstention_rate": abstention,
+                                  "false_abstention_rate": 0.02, "citation_precision": 0.98}},
+        }  # fmt: skip
+
+    latencies = [4500.0] + [16.0 + (i * 7) % 30 for i in range(300)]
+    rows = [{"suite": "retrieval", "latency_ms": ms} for ms in latencies]
+    report = tmp_path / "report.html"
+    report.write_text(build_report(suites(0.19, 1.0), rows, suites(0.23, 0.95)), encoding="utf-8")
+    context = browser.new_context(viewport={"width": 900, "height": 1000})
+    page = context.new_page()
+    page.goto(report.as_uri())
+    headline = page.locator("table.headline")
+    expect(headline).to_be_visible()
+    expect(headline.locator("td.fail")).to_have_count(
+        1
+    )  # strict accuracy fell 0.04, beyond the 0.02 tolerance
+    expect(headline.locator("tr", has_text="strict_accuracy")).to_contain_text("−0.040")
+    expect(page.get_by_text("first query (cold start, index load) 4500 ms", exact=False)).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "09-eval-report-header.png"))
+    context.close()
