@@ -43,6 +43,8 @@ SCHEDULE_COLUMNS = {
 def migrate(db: sqlite3.Connection) -> None:
     """Add the schedule columns to a feeds table created before them (inside one write transaction, so two
     processes opening an old data dir at once do not both add a column)."""
+    if SCHEDULE_COLUMNS.keys() <= {row[1] for row in db.execute("PRAGMA table_info(feeds)")}:
+        return  # the common case: no write lock taken
     db.execute("BEGIN IMMEDIATE")
     try:
         present = {row[1] for row in db.execute("PRAGMA table_info(feeds)")}

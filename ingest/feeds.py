@@ -328,10 +328,11 @@ class FeedManager:
         lease_s = self.settings.feed_lease_s
         claimed = [f for f in chosen if claim(self._db, f.id, self.owner, lease_s, due_only=due_only)]
         reports = {f.id: FeedReport(id=f.id, url=f.url, title=f.title) for f in chosen}
-        for feed in chosen:
-            if feed not in claimed:
-                reports[feed.id].status = "busy"
+        for feed_id in reports.keys() - {f.id for f in claimed}:
+            reports[feed_id].status = "busy"
         report = RefreshReport([reports[f.id] for f in (claimed if due_only else chosen)])
+        if not claimed:
+            return report
         finished: set[int] = set()
         timeout = self.settings.fetch_timeout_s
         try:

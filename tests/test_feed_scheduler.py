@@ -199,6 +199,25 @@ def test_a_lease_is_held_by_one_owner_until_released_or_expired(tmp_path: Path) 
     services.close()
 
 
+def test_a_feed_registry_from_before_the_scheduler_gains_its_columns_and_is_due(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "feeds.sqlite3") as db:  # the schema as it was before the scheduler
+        db.executescript(
+            "CREATE TABLE feeds (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL UNIQUE, etag TEXT, "
+            "last_modified TEXT, title TEXT NOT NULL DEFAULT '', added_at TEXT NOT NULL, last_checked TEXT, "
+            "last_error TEXT);"
+            "INSERT INTO feeds(url, added_at) VALUES ('https://news.example.com/rss', '2026-01-01T00:00:00+00:00');"
+        )
+    services = build_services(Settings(data_dir=tmp_path, embedder="hashing", feed_interval_s=60))
+    manager = FeedManager(Ingestor(services))
+    try:
+        (feed,) = manager.list()
+        assert feed.next_refresh is None and feed.failures == 0 and feed.interval_s == 60
+        assert manager.due_ids() == [feed.id]
+    finally:
+        manager.close()
+        services.close()
+
+
 # -- the scheduler in a real server ----------------------------------------------------------------------------------
 def test_scheduled_refreshes_pick_up_new_items_back_off_on_failure_and_show_in_the_api(tmp_path: Path) -> None:
     env = settings_env(feed_interval_s=0.5, feed_poll_s=0.1, feed_jitter=0.1, feed_backoff_max_s=60)
