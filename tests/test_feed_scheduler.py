@@ -219,6 +219,7 @@ def test_a_feed_registry_from_before_the_scheduler_gains_its_columns_and_is_due(
 
 
 # -- the scheduler in a real server ----------------------------------------------------------------------------------
+@pytest.mark.server
 def test_scheduled_refreshes_pick_up_new_items_back_off_on_failure_and_show_in_the_api(tmp_path: Path) -> None:
     env = settings_env(feed_interval_s=0.5, feed_poll_s=0.1, feed_jitter=0.1, feed_backoff_max_s=60)
     with serve() as site, process("serve", tmp_path / "data", tmp_path / "serve.log", env) as (_, base):
@@ -268,6 +269,7 @@ def test_scheduled_refreshes_pick_up_new_items_back_off_on_failure_and_show_in_t
         assert wait.total_seconds() < 0.6
 
 
+@pytest.mark.server
 def test_two_workers_on_one_data_dir_never_refresh_a_feed_at_once(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     env = settings_env(feed_interval_s=0.2, feed_poll_s=0.1, feed_jitter=0, fetch_concurrency=1, feed_lease_s=5)
@@ -290,6 +292,7 @@ def test_two_workers_on_one_data_dir_never_refresh_a_feed_at_once(tmp_path: Path
     assert article_count(data_dir) == 1
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("kind", ["serve", "worker"])
 def test_sigkill_during_a_scheduled_refresh_loses_nothing_and_duplicates_nothing(kind: str, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
