@@ -11,8 +11,10 @@ from rag.settings import Settings
 
 
 def worker() -> None:
-    """Refresh feeds on their schedule until stopped (Ctrl-C or SIGTERM end it at the next item: what was
-    ingested stays, the rest of the feed comes on its next refresh)."""
+    """Run the feed scheduler alone, without the HTTP API (pair it with `serve --no-scheduler`).
+
+    Refreshes feeds on their schedule until stopped; Ctrl-C or SIGTERM ends it at the next item (what was ingested
+    stays, the rest of the feed comes on its next refresh)."""
     from ingest.feed_scheduler import FeedScheduler
     from ingest.pipeline import Ingestor
     from rag.pipeline import build_services
