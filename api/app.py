@@ -6,6 +6,7 @@ API keys; before any body is read) → body size limit → FastAPI's exception h
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from api.routes import articles, ask, chat, health, metrics, openai_compat, page
 from api.routes import feeds as feed_routes
 from api.routes import summaries as summary_routes
 from api.security import GuardMiddleware, check_exposure, document_security
+from ingest.feed_scheduler import FeedScheduler
 from ingest.pipeline import Ingestor
 from rag.conversations import ConversationStore
 from rag.pipeline import Services, build_services
@@ -54,9 +56,16 @@ def create_app(
         app.state.services = services
         app.state.ingestor = ingestor
         app.state.conversations = ConversationStore.from_settings(settings)
+        # Feeds refresh in a thread of their own, so no ask waits on a feed's fetch or ingest.
+        scheduler = FeedScheduler(ingestor) if settings.feed_scheduler else None
+        app.state.feed_scheduler = scheduler
+        if scheduler is not None:
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:  # a refresh in progress stops at its next item; joined off the event loop
+                await asyncio.to_thread(scheduler.stop)
             services.close()
 
     app = FastAPI(

@@ -3,6 +3,10 @@
 Feeds and the items seen in them live in ``DATA_DIR/feeds.sqlite3``. An item is known by its feed and GUID and
 compared by a fingerprint of its entry (title, link, summary, content, dates); only new or changed items are
 fetched. One failing feed or page never stops the others: every outcome is reported per feed and per item.
+
+A refresh holds each feed's lease (ingest/feed_schedule.py) from its fetch to its outcome. Items are committed one by
+one as they are ingested, and the feed's validators (ETag, Last-Modified) and schedule move on only once all of its
+items are done: a refresh stopped or killed midway keeps what it ingested and fetches the rest the next time.
 """
 
 from __future__ import annotations
@@ -11,11 +15,14 @@ import builtins
 import hashlib
 import html
 import json
+import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,10 +31,24 @@ from urllib.parse import urlsplit
 import feedparser
 import httpx
 
+from ingest.feed_schedule import (
+    check_interval,
+    claim,
+    due_feed_ids,
+    finish,
+    leases_kept,
+    migrate,
+    new_owner,
+    release,
+    seconds_to_next,
+    wait_after,
+)
 from ingest.fetch import MAX_REDIRECTS, FetchResult, fetch
 from ingest.html import extract_article
 from ingest.loaders import Record
 from ingest.pipeline import Ingestor
+
+log = logging.getLogger("newsdesk.feeds")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -38,7 +59,15 @@ CREATE TABLE IF NOT EXISTS feeds (
     title TEXT NOT NULL DEFAULT '',
     added_at TEXT NOT NULL,
     last_checked TEXT,
-    last_error TEXT
+    last_error TEXT,
+    interval_s REAL,
+    next_refresh_at REAL,
+    last_status TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    articles_added INTEGER NOT NULL DEFAULT 0,
+    articles_updated INTEGER NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_expires REAL
 );
 CREATE TABLE IF NOT EXISTS items (
     feed_url TEXT NOT NULL,
@@ -67,7 +96,14 @@ class Feed:
     last_error: str | None
     etag: str | None = None
     last_modified: str | None = None
-    items: int = 0
+    items: int = 0  # items seen in the feed (and remembered)
+    interval_s: float = 0.0  # the feed's own interval, else NEWSDESK_FEED_INTERVAL_S
+    next_refresh: str | None = None  # None: due now
+    last_status: str | None = None
+    failures: int = 0  # consecutive failed refreshes
+    articles_added: int = 0
+    articles_updated: int = 0
+    refreshing: bool = False  # a live lease is held on it
 
 
 @dataclass
@@ -84,7 +120,7 @@ class FeedReport:
     id: int
     url: str
     title: str = ""
-    status: str = "ok"  # ok | not_modified | error
+    status: str = "ok"  # ok | not_modified | error | busy (another refresh holds it) | interrupted
     error: str | None = None
     items: list[ItemReport] = field(default_factory=list)
 
@@ -95,10 +131,11 @@ class RefreshReport:
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(
-            ("added", "updated", "unchanged", "duplicate", "rejected", "expired", "feed_errors"), 0
+            ("added", "updated", "unchanged", "duplicate", "rejected", "expired", "feed_errors", "busy"), 0
         )
         for feed in self.feeds:
             counts["feed_errors"] += feed.status == "error"
+            counts["busy"] += feed.status == "busy"
             for item in feed.items:
                 counts[item.status] = counts.get(item.status, 0) + 1
         return counts
@@ -108,7 +145,7 @@ class RefreshReport:
         return (
             f"{len(self.feeds)} feeds ({c['feed_errors']} failed): added {c['added']}, updated {c['updated']}, "
             f"unchanged {c['unchanged']}, duplicates {c['duplicate']}, rejected {c['rejected']}, "
-            f"expired {c['expired']}"
+            f"expired {c['expired']}" + (f"; {c['busy']} busy (being refreshed elsewhere)" if c["busy"] else "")
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -130,6 +167,10 @@ class _Job:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _iso(epoch: float | None) -> str | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
 def _fingerprint(entry: dict[str, Any]) -> str:
@@ -171,26 +212,51 @@ class FeedManager:
         self.ingestor = ingestor
         self.settings = ingestor.services.settings
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.settings.data_dir / "feeds.sqlite3", check_same_thread=False)
+        self._path = self.settings.data_dir / "feeds.sqlite3"
+        # Autocommit with explicit transactions (as rag/registry.py); several processes share this file.
+        self._db = sqlite3.connect(self._path, check_same_thread=False, timeout=30, isolation_level=None)
         self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")  # readers (GET /v1/feeds) never wait on a refresh's writes
         self._db.executescript(SCHEMA)
+        migrate(self._db)
+        self.owner = new_owner()  # this manager's name on the leases it takes
         self._lock = threading.Lock()  # one refresh or add at a time per manager (the API shares one)
 
     def close(self) -> None:
         self._db.close()
 
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     # -- subscriptions ------------------------------------------------------------------------------------------
-    def add(self, url: str) -> tuple[Feed, bool]:
-        """Subscribe to ``url``; returns the feed and whether it was new (adding a known URL changes nothing)."""
+    def add(self, url: str, interval_s: float | None = None) -> tuple[Feed, bool]:
+        """Subscribe to ``url``, due for its first refresh at once; returns the feed and whether it was new. Adding
+        a known URL changes nothing but its interval, when one is given (it applies from its next refresh)."""
         url = url.strip()
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise FeedError(f"{url!r} is not an http:// or https:// URL")
-        with self._lock, self._db:
+        if interval_s is not None:
+            try:
+                check_interval(interval_s)
+            except ValueError as exc:
+                raise FeedError(str(exc)) from None
+        with self._lock, self._tx():
             cursor = self._db.execute(
-                "INSERT OR IGNORE INTO feeds(url, added_at) VALUES (?, ?)", (url, _now().isoformat())
+                "INSERT INTO feeds(url, added_at, interval_s, next_refresh_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(url) DO NOTHING",
+                (url, _now().isoformat(), interval_s, time.time()),
             )
-        created = cursor.rowcount == 1
+            created = cursor.rowcount == 1
+            if not created and interval_s is not None:
+                self._db.execute("UPDATE feeds SET interval_s = ? WHERE url = ?", (interval_s, url))
         feed = next(f for f in self.list() if f.url == url)
         return feed, created
 
@@ -198,6 +264,7 @@ class FeedManager:
         rows = self._db.execute(
             "SELECT f.*, (SELECT COUNT(*) FROM items i WHERE i.feed_url = f.url) AS n FROM feeds f ORDER BY f.id"
         ).fetchall()
+        now = time.time()
         return [
             Feed(
                 id=r["id"],
@@ -209,9 +276,24 @@ class FeedManager:
                 etag=r["etag"],
                 last_modified=r["last_modified"],
                 items=r["n"],
+                interval_s=r["interval_s"] or self.settings.feed_interval_s,
+                next_refresh=_iso(r["next_refresh_at"]),
+                last_status=r["last_status"],
+                failures=r["failures"],
+                articles_added=r["articles_added"],
+                articles_updated=r["articles_updated"],
+                refreshing=r["lease_owner"] is not None and (r["lease_expires"] or 0) >= now,
             )
             for r in rows
         ]
+
+    def due_ids(self) -> builtins.list[int]:
+        """The feeds whose next refresh has come and that nobody is refreshing."""
+        return due_feed_ids(self._db)
+
+    def seconds_to_next(self) -> float | None:
+        """Seconds until the next feed is due (0: one is due now); None when there is none to wait for."""
+        return seconds_to_next(self._db)
 
     # -- refresh ------------------------------------------------------------------------------------------------
     def refresh(
@@ -219,54 +301,137 @@ class FeedManager:
         feeds: Iterable[int | str] | None = None,
         progress: Callable[[str], None] | None = None,
         now: datetime | None = None,
+        *,
+        due_only: bool = False,
+        should_stop: Callable[[], bool] | None = None,
     ) -> RefreshReport:
-        """Refresh the given feeds (ids or URLs; all when None) and ingest their new or changed items."""
+        """Refresh the given feeds (ids or URLs; all when None) and ingest their new or changed items.
+
+        A feed whose lease another refresh holds is skipped (status ``busy``). ``due_only`` (the scheduler) takes
+        only feeds whose next refresh has come and reports only those; ``should_stop`` is asked before each item,
+        and a stopped feed keeps what it ingested and stays due (status ``interrupted``)."""
         with self._lock:
-            return self._refresh(feeds, progress, now or _now())
+            return self._refresh(feeds, progress, now or _now(), due_only, should_stop or (lambda: False))
 
     def _refresh(
-        self, wanted: Iterable[int | str] | None, progress: Callable[[str], None] | None, now: datetime
+        self,
+        wanted: Iterable[int | str] | None,
+        progress: Callable[[str], None] | None,
+        now: datetime,
+        due_only: bool,
+        should_stop: Callable[[], bool],
     ) -> RefreshReport:
         chosen = self.list()
         if wanted is not None:
             keys = {str(w) for w in wanted}
             chosen = [f for f in chosen if str(f.id) in keys or f.url in keys]
-        report = RefreshReport()
+        lease_s = self.settings.feed_lease_s
+        claimed = [f for f in chosen if claim(self._db, f.id, self.owner, lease_s, due_only=due_only)]
+        reports = {f.id: FeedReport(id=f.id, url=f.url, title=f.title) for f in chosen}
+        for feed_id in reports.keys() - {f.id for f in claimed}:
+            reports[feed_id].status = "busy"
+        report = RefreshReport([reports[f.id] for f in (claimed if due_only else chosen)])
+        if not claimed:
+            return report
+        finished: set[int] = set()
         timeout = self.settings.fetch_timeout_s
-        with (
-            httpx.Client(follow_redirects=True, max_redirects=MAX_REDIRECTS, timeout=timeout) as client,
-            ThreadPoolExecutor(max_workers=self.settings.fetch_concurrency) as pool,
-        ):
+        try:
+            with (
+                leases_kept(self._path, [f.id for f in claimed], self.owner, lease_s),
+                httpx.Client(follow_redirects=True, max_redirects=MAX_REDIRECTS, timeout=timeout) as client,
+                ThreadPoolExecutor(max_workers=self.settings.fetch_concurrency) as pool,
+            ):
 
-            def get(
-                url: str, etag: str | None = None, modified: str | None = None, html_only: bool = True
-            ) -> FetchResult:
-                return fetch(
-                    url,
-                    timeout_s=timeout,
-                    max_bytes=self.settings.fetch_max_bytes,
-                    etag=etag,
-                    last_modified=modified,
-                    html_only=html_only,
-                    client=client,
-                )
+                def get(
+                    url: str, etag: str | None = None, modified: str | None = None, html_only: bool = True
+                ) -> FetchResult:
+                    return fetch(
+                        url,
+                        timeout_s=timeout,
+                        max_bytes=self.settings.fetch_max_bytes,
+                        etag=etag,
+                        last_modified=modified,
+                        html_only=html_only,
+                        client=client,
+                    )
 
-            fetched = list(pool.map(lambda f: get(f.url, f.etag, f.last_modified, False), chosen))
-            jobs: builtins.list[_Job] = []
-            queued: dict[tuple[str, str], _Job] = {}
-            for feed, result in zip(chosen, fetched, strict=True):
-                feed_report = FeedReport(id=feed.id, url=feed.url, title=feed.title)
-                report.feeds.append(feed_report)
-                jobs.extend(self._feed_jobs(feed, result, feed_report, now, queued))
-                if progress:
-                    progress(f"{feed.url}: {feed_report.status}")
-            pages = pool.map(lambda j: get(j.link) if j.link and j.twin_of is None else None, jobs)
+                fetched = list(pool.map(lambda f: get(f.url, f.etag, f.last_modified, False), claimed))
+                queued: dict[tuple[str, str], _Job] = {}
+                for feed, result in zip(claimed, fetched, strict=True):
+                    if should_stop():
+                        break
+                    feed_report = reports[feed.id]
+                    complete = True
+                    try:
+                        jobs = self._feed_jobs(feed, result, feed_report, now, queued)
+                        if progress:
+                            progress(f"{feed.url}: {feed_report.status}")
+                        complete = self._ingest_jobs(jobs, pool, get, now, progress, should_stop)
+                    except Exception as exc:  # one feed's failure never stops the others
+                        log.exception("refreshing feed %s failed", feed.url)
+                        feed_report.status, feed_report.error = "error", f"internal error: {exc}"
+                    self._finish(feed, result, feed_report, complete)
+                    finished.add(feed.id)
+        finally:
+            for feed in claimed:  # stopped (or failed) before these: they stay due, with no outcome
+                if feed.id not in finished:
+                    release(self._db, feed.id, self.owner)
+                    reports[feed.id].status = "interrupted"
+        return report
+
+    def _ingest_jobs(
+        self,
+        jobs: builtins.list[_Job],
+        pool: ThreadPoolExecutor,
+        get: Callable[[str], FetchResult],
+        now: datetime,
+        progress: Callable[[str], None] | None,
+        should_stop: Callable[[], bool],
+    ) -> bool:
+        """Ingest the jobs in feed order (their pages fetched ahead, in parallel); False if stopped midway."""
+        pages: builtins.list[Future[FetchResult | None]] = [
+            pool.submit(lambda j: get(j.link) if j.link and j.twin_of is None else None, job) for job in jobs
+        ]
+        try:
             for job, page in zip(jobs, pages, strict=True):
-                job.page = page
-                self._ingest_job(job, now)
+                if should_stop():
+                    return False
+                job.page = page.result()
+                self._ingest_job(job, now)  # committed item by item: a later crash keeps it
                 if progress:
                     progress(f"{job.link or job.guid}: {job.feed.items[-1].status}")
-        return report
+        finally:
+            for page in pages:  # a stop: the fetches not started yet are dropped
+                page.cancel()
+        return True
+
+    def _finish(self, feed: Feed, result: FetchResult, report: FeedReport, complete: bool) -> None:
+        """Record the outcome, schedule the next refresh and release the lease. Only a complete refresh advances
+        the feed's validators: an interrupted one leaves them, so the next fetch returns the whole feed again."""
+        finished_at = time.time()
+        settings = self.settings
+        wait = 0.0
+        values: dict[str, object]
+        if not complete:
+            report.status = "interrupted"
+            values = {"last_status": "interrupted", "next_refresh_at": finished_at}  # due again at once
+        elif report.status == "error":
+            failures = feed.failures + 1
+            wait = wait_after(feed.interval_s, failures, settings.feed_backoff_max_s, settings.feed_jitter)
+            values = {"last_error": report.error, "failures": failures}
+        else:
+            wait = wait_after(feed.interval_s, 0, settings.feed_backoff_max_s, settings.feed_jitter)
+            values = {"title": report.title or feed.title, "last_error": None, "failures": 0}
+            if report.status == "ok":  # a 304 keeps the validators it was sent with
+                values.update(etag=result.etag, last_modified=result.last_modified)
+        if complete:
+            values.update(
+                last_status=report.status,
+                last_checked=datetime.fromtimestamp(finished_at, UTC).isoformat(),
+                next_refresh_at=finished_at + wait,
+            )
+        if not finish(self._db, feed.id, self.owner, values):
+            log.warning("feed %s: lease lost during the refresh; its outcome was not recorded", feed.url)
 
     def _feed_jobs(
         self,
@@ -276,10 +441,8 @@ class FeedManager:
         now: datetime,
         queued: dict[tuple[str, str], _Job],
     ) -> builtins.list[_Job]:
-        checked = now.isoformat()
         if result.not_modified:
             report.status = "not_modified"
-            self._update_feed(feed.url, last_checked=checked, last_error=None)
             return []
         error = result.error
         parsed: Any = None
@@ -291,18 +454,9 @@ class FeedManager:
                 error = f"malformed feed: {parsed.get('bozo_exception', 'not RSS or Atom')}"
         if error is not None:
             report.status, report.error = "error", error
-            self._update_feed(feed.url, last_checked=checked, last_error=error)
             return []
         title = str(parsed.feed.get("title") or "") or feed.title or urlsplit(feed.url).netloc
         report.title = title
-        self._update_feed(
-            feed.url,
-            title=title,
-            etag=result.etag,
-            last_modified=result.last_modified,
-            last_checked=checked,
-            last_error=None,
-        )
         known = {
             r["guid"]: r
             for r in self._db.execute("SELECT * FROM items WHERE feed_url = ?", (feed.url,)).fetchall()
@@ -381,7 +535,7 @@ class FeedManager:
             return
         article_id = result.article_ids[0]
         status = "added" if result.added else "updated" if result.updated else "unchanged"
-        self._remember(job.feed.url, job.guid, job.link, job.fingerprint, article_id, now)
+        self._remember(job.feed.url, job.guid, job.link, job.fingerprint, article_id, now, status)
         self._report(job, ItemReport(job.guid, job.link, status, article_id, note))
 
     @staticmethod
@@ -401,8 +555,7 @@ class FeedManager:
             if row is None or datetime.fromisoformat(row["seen_at"]) > cutoff:
                 continue
             article_id = row["article_id"]
-            with self._db:
-                self._db.execute("DELETE FROM items WHERE feed_url = ? AND guid = ?", (feed_url, guid))
+            self._db.execute("DELETE FROM items WHERE feed_url = ? AND guid = ?", (feed_url, guid))
             still_used = (
                 article_id
                 and self._db.execute(
@@ -414,17 +567,24 @@ class FeedManager:
             report.items.append(ItemReport(guid, row["link"], "expired", article_id))
 
     def _remember(
-        self, feed_url: str, guid: str, link: str, fingerprint: str, article_id: str | None, now: datetime
+        self,
+        feed_url: str,
+        guid: str,
+        link: str,
+        fingerprint: str,
+        article_id: str | None,
+        now: datetime,
+        outcome: str | None = None,
     ) -> None:
-        with self._db:
+        """Remember the item (and count an added or updated article on its feed) in one transaction."""
+        with self._tx():
+            if outcome in ("added", "updated"):
+                self._db.execute(
+                    f"UPDATE feeds SET articles_{outcome} = articles_{outcome} + 1 WHERE url = ?", (feed_url,)
+                )
             self._db.execute(
                 "INSERT INTO items(feed_url, guid, link, fingerprint, article_id, seen_at) VALUES (?,?,?,?,?,?) "
                 "ON CONFLICT(feed_url, guid) DO UPDATE SET link = excluded.link, "
                 "fingerprint = excluded.fingerprint, article_id = excluded.article_id, seen_at = excluded.seen_at",
                 (feed_url, guid, link, fingerprint, article_id, now.isoformat()),
             )
-
-    def _update_feed(self, url: str, **values: str | None) -> None:
-        columns = ", ".join(f"{name} = ?" for name in values)
-        with self._db:
-            self._db.execute(f"UPDATE feeds SET {columns} WHERE url = ?", (*values.values(), url))

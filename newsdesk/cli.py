@@ -16,6 +16,7 @@ from newsdesk.chat_cli import chat
 from newsdesk.loadtest_cli import loadtest
 from newsdesk.output import console, parse_news_time, require_existing
 from newsdesk.summarize_cli import eval_summaries, summarize
+from newsdesk.worker_cli import worker
 from rag.settings import Settings
 
 app = typer.Typer(
@@ -131,8 +132,16 @@ def ask(
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default NEWSDESK_HOST, 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default NEWSDESK_PORT, 8000).")] = None,
+    scheduler: Annotated[
+        bool | None,
+        typer.Option(
+            "--scheduler/--no-scheduler",
+            help="Refresh feeds on their schedule in this process (default NEWSDESK_FEED_SCHEDULER, on); "
+            "off when a `newsdesk worker` does it.",
+        ),
+    ] = None,
 ) -> None:
-    """Start the HTTP API (OpenAPI docs at /docs)."""
+    """Start the HTTP API (OpenAPI docs at /docs) and, unless turned off, the feed scheduler."""
     import uvicorn
 
     from api.app import create_app
@@ -142,6 +151,8 @@ def serve(
     bind_host, bind_port = host or settings.host, port or settings.port
     # The app checks the address it is really served on (no open API on a public interface).
     settings = settings.model_copy(update={"host": bind_host, "port": bind_port})
+    if scheduler is not None:
+        settings = settings.model_copy(update={"feed_scheduler": scheduler})
     try:
         application = create_app(settings)
     except UnsafeExposure as exc:
@@ -403,28 +414,42 @@ app.add_typer(feeds_app, name="feeds")
 
 
 @feeds_app.command("add")
-def feeds_add(url: Annotated[str, typer.Argument(help="The feed's http(s):// URL")]) -> None:
-    """Subscribe to a feed (its items come in with `newsdesk feeds refresh`)."""
+def feeds_add(
+    url: Annotated[str, typer.Argument(help="The feed's http(s):// URL")],
+    interval: Annotated[
+        str | None,
+        typer.Option(help="Time between refreshes, e.g. 90s, 5m, 1h (default NEWSDESK_FEED_INTERVAL_S, 15m)."),
+    ] = None,
+) -> None:
+    """Subscribe to a feed: a running `serve` or `worker` fetches it within NEWSDESK_FEED_POLL_S, then on its
+    interval; `newsdesk feeds refresh` fetches it now."""
+    from ingest.feed_schedule import parse_interval
     from ingest.feeds import FeedError, FeedManager
     from ingest.pipeline import Ingestor
     from rag.pipeline import build_services
 
+    try:
+        interval_s = None if interval is None else parse_interval(interval)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
     services = build_services(Settings())
     manager = FeedManager(Ingestor(services))
     try:
-        feed, created = manager.add(url)
+        feed, created = manager.add(url, interval_s)
     except FeedError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     finally:
         manager.close()
         services.close()
-    typer.echo(f"{'added' if created else 'already subscribed'}: feed {feed.id} {feed.url}")
+    every = f"every {feed.interval_s:g}s"
+    typer.echo(f"{'added' if created else 'already subscribed'}: feed {feed.id} {feed.url} ({every})")
 
 
 @feeds_app.command("list")
 def feeds_list() -> None:
-    """The subscribed feeds, with when they were last checked and the last error."""
+    """The subscribed feeds: items seen, articles added/updated, last and next refresh, last error."""
     from ingest.feeds import FeedManager
     from ingest.pipeline import Ingestor
     from rag.pipeline import build_services
@@ -435,8 +460,13 @@ def feeds_list() -> None:
     manager.close()
     services.close()
     for feed in feeds:
-        state = f"error: {feed.last_error}" if feed.last_error else f"checked {feed.last_checked or 'never'}"
-        typer.echo(f"{feed.id}\t{feed.url}\t{feed.title or '-'}\t{feed.items} items\t{state}")
+        state = f"error: {feed.last_error} ({feed.failures} in a row)" if feed.last_error else "ok"
+        typer.echo(
+            f"{feed.id}\t{feed.url}\t{feed.title or '-'}\t{feed.items} items\t"
+            f"added {feed.articles_added}, updated {feed.articles_updated}\t"
+            f"last {feed.last_checked or 'never'}\tnext {feed.next_refresh or 'now'}"
+            f"{' (refreshing)' if feed.refreshing else ''}\t{state}"
+        )
     typer.echo(f"{len(feeds)} feeds")
 
 
@@ -528,6 +558,7 @@ def main() -> None:
 app.command("loadtest")(loadtest)
 app.command("chat")(chat)
 app.command("summarize")(summarize)
+app.command("worker")(worker)
 eval_app.command("summaries")(eval_summaries)
 
 

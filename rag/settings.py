@@ -144,6 +144,25 @@ class Settings(BaseSettings):
     feed_retention_days: int = Field(
         0, ge=0, description="Delete items removed upstream once older than this many days (0: keep them)."
     )
+    # The feed scheduler (ingest/feed_scheduler.py), run by `newsdesk serve` and `newsdesk worker`.
+    feed_scheduler: bool = Field(
+        True, description="Run the feed scheduler inside `newsdesk serve` (off: run `newsdesk worker` instead)."
+    )
+    feed_interval_s: float = Field(
+        900.0, gt=0, description="Seconds between refreshes of a feed (a feed added with its own interval keeps it)."
+    )
+    feed_jitter: float = Field(
+        0.1, ge=0, le=0.5, description="Each wait is stretched or shrunk at random by up to this fraction."
+    )
+    feed_backoff_max_s: float = Field(
+        6 * 3600.0, gt=0, description="Longest wait after repeated failures (the wait doubles per failure)."
+    )
+    feed_lease_s: float = Field(
+        120.0, gt=0, description="A refresh's lease on its feed; renewed while it runs, so a dead holder's expires."
+    )
+    feed_poll_s: float = Field(
+        5.0, gt=0, description="How often the scheduler looks for due feeds (feeds added elsewhere are seen then)."
+    )
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -23,12 +23,27 @@ Route = Reply | Callable[[dict[str, str]], Reply]
 
 
 class Site:
-    """Routes by path; ``requests`` records (path, headers) of every request."""
+    """Routes by path; ``requests`` records (path, headers) of every request; ``most_at_once`` the largest number
+    of requests in progress at the same time, per path."""
 
     def __init__(self, base: str) -> None:
         self.base = base
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.in_flight: dict[str, int] = {}
+        self.most_at_once: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    @contextmanager
+    def serving(self, path: str) -> Iterator[None]:
+        with self.lock:
+            self.in_flight[path] = self.in_flight.get(path, 0) + 1
+            self.most_at_once[path] = max(self.most_at_once.get(path, 0), self.in_flight[path])
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.in_flight[path] -= 1
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -45,6 +60,10 @@ def serve() -> Iterator[Site]:
         def do_GET(self) -> None:
             headers = {k.lower(): v for k, v in self.headers.items()}
             site.requests.append((self.path, headers))
+            with site.serving(self.path):
+                self._reply(headers)
+
+        def _reply(self, headers: dict[str, str]) -> None:
             route = site.routes.get(self.path)
             reply = Reply(404, b"not here", {"Content-Type": "text/plain"}) if route is None else route
             if callable(reply):

@@ -325,7 +325,8 @@ def test_api_feeds(site: Site, tmp_path: Path) -> None:
     from api.app import create_app
 
     site.routes["/rss"] = Reply(body=rss("Wire", [("ferry", site.url("/news/ferry"), "s")]), headers=XML)
-    app = create_app(Settings(data_dir=tmp_path / "api", embedder="hashing"))
+    # no scheduler here: this test drives the refreshes itself (tests/test_feed_scheduler.py covers the scheduler)
+    app = create_app(Settings(data_dir=tmp_path / "api", embedder="hashing", feed_scheduler=False))
     with TestClient(app) as client:
         created = client.post("/v1/feeds", json={"url": site.url("/rss")})
         assert created.status_code == 201 and created.json()["id"] == 1

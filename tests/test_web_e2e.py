@@ -4,6 +4,7 @@ holding the 16 fictional sample articles. Screenshots go to test-output/web/ (gi
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from evals.server import ServerFailed
+from evals.server import ServerFailed, free_port
 from evals.server import running_server as serve
 from rag.settings import PROJECT_ROOT
 
@@ -231,6 +232,25 @@ def test_articles_view_pages_searches_and_shows_an_article_with_its_chunks(page:
     expect(detail.locator(".chunk-mark").first).to_have_text("chunk 1")
     assert detail.locator(".chunks tbody tr").count() == detail.locator(".chunk-mark").count() >= 1
     page.screenshot(path=str(SCREENSHOTS / "05-article.png"), full_page=True)
+
+
+def test_articles_view_lists_feeds_with_their_schedule_and_last_error(page: Page, server: str) -> None:
+    # A feed nobody serves: the server's scheduler fetches it at once, fails, and schedules a retry (no article).
+    url = f"http://127.0.0.1:{free_port()}/feed.xml"
+    assert httpx.post(f"{server}/v1/feeds", json={"url": url}).status_code == 201
+    deadline = time.monotonic() + 60
+    while not any(f["url"] == url and f["failures"] for f in httpx.get(f"{server}/v1/feeds").json()["items"]):
+        assert time.monotonic() < deadline, "the scheduler never tried the new feed"
+        time.sleep(0.1)
+    page.click(".tab[data-view=articles]")
+    feed = page.locator(f'.feed-list li:has-text("{url}")')
+    expect(feed.locator(".feed-error")).to_contain_text("Last error")
+    expect(feed.locator(".feed-next")).not_to_have_text("now")
+    expect(feed.locator(".feed-last")).to_contain_text("(error)")
+    expect(feed.locator(".feed-counts")).to_contain_text("0 items seen · 0 articles added · 0 updated")
+    expect(page.locator("#article-count")).to_have_text("Articles 1–10 of 16")  # the feed added nothing
+    feed.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "06b-feeds.png"), full_page=True)
 
 
 def test_summary_panel_produces_a_cited_digest(page: Page, paths: set[str]) -> None:

@@ -1,77 +1,22 @@
-"""Feeds: subscribe to RSS/Atom feeds, list them, refresh them (new or changed items are ingested)."""
+"""Feeds: subscribe to RSS/Atom feeds, list them with their schedule, refresh them (new or changed items are
+ingested). The scheduler (ingest/feed_scheduler.py) refreshes them on its own; a manual refresh takes the same
+per-feed leases, so it never runs beside a scheduled one."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import IngestorDep
 from api.errors import responses
-from ingest.feeds import Feed, FeedError, FeedManager
+from api.schemas_feeds import FeedIn, FeedList, FeedOut, RefreshIn, RefreshOut
+from ingest.feed_scheduler import FeedScheduler
+from ingest.feeds import FeedError, FeedManager
 from ingest.pipeline import Ingestor
 
 router = APIRouter(prefix="/v1", tags=["feeds"])
-_refreshing = threading.Lock()  # one refresh at a time: they share the registry and the feed store
-
-
-class FeedIn(BaseModel):
-    url: str = Field(min_length=1, max_length=2048, description="The feed's http:// or https:// URL.")
-
-
-class FeedOut(BaseModel):
-    id: int
-    url: str
-    title: str
-    added_at: str
-    last_checked: str | None
-    last_error: str | None
-    items: int
-
-    @classmethod
-    def of(cls, feed: Feed) -> FeedOut:
-        return cls(
-            id=feed.id,
-            url=feed.url,
-            title=feed.title,
-            added_at=feed.added_at,
-            last_checked=feed.last_checked,
-            last_error=feed.last_error,
-            items=feed.items,
-        )
-
-
-class FeedList(BaseModel):
-    items: list[FeedOut]
-
-
-class RefreshIn(BaseModel):
-    feeds: list[int] | None = Field(None, max_length=1000, description="Feed ids; all feeds when absent.")
-
-
-class ItemOut(BaseModel):
-    guid: str
-    link: str
-    status: str = Field(description="added | updated | unchanged | duplicate | rejected | expired")
-    article_id: str | None = None
-    reason: str | None = None
-
-
-class FeedReportOut(BaseModel):
-    id: int
-    url: str
-    title: str
-    status: str = Field(description="ok | not_modified | error")
-    error: str | None = None
-    items: list[ItemOut]
-
-
-class RefreshOut(BaseModel):
-    feeds: list[FeedReportOut]
-    counts: dict[str, int]
 
 
 def _manager(ingestor: Ingestor) -> FeedManager:
@@ -79,14 +24,18 @@ def _manager(ingestor: Ingestor) -> FeedManager:
 
 
 @router.post("/feeds", status_code=201, response_model=FeedOut, responses=responses(401, 422, 429, 500))
-def add_feed(body: FeedIn, ingestor: IngestorDep) -> FeedOut:
+def add_feed(body: FeedIn, ingestor: IngestorDep, request: Request) -> FeedOut:
+    """Subscribe; the scheduler, when this server runs one, fetches a new feed at once."""
     manager = _manager(ingestor)
     try:
-        feed, _ = manager.add(body.url)
+        feed, _ = manager.add(body.url, body.interval_s)
     except FeedError as exc:
         raise HTTPException(422, str(exc)) from exc
     finally:
         manager.close()
+    scheduler: FeedScheduler | None = getattr(request.app.state, "feed_scheduler", None)
+    if scheduler is not None:
+        scheduler.wake()
     return FeedOut.of(feed)
 
 
@@ -102,11 +51,10 @@ def list_feeds(ingestor: IngestorDep) -> FeedList:
 @router.post("/feeds/refresh", response_model=RefreshOut, responses=responses(400, 401, 422, 429, 500))
 async def refresh_feeds(ingestor: IngestorDep, body: RefreshIn | None = None) -> RefreshOut:
     def run() -> dict[str, Any]:
-        with _refreshing:
-            manager = _manager(ingestor)
-            try:
-                return manager.refresh(body.feeds if body and body.feeds is not None else None).as_dict()
-            finally:
-                manager.close()
+        manager = _manager(ingestor)
+        try:
+            return manager.refresh(body.feeds if body and body.feeds is not None else None).as_dict()
+        finally:
+            manager.close()
 
     return RefreshOut.model_validate(await run_in_threadpool(run))

@@ -3,6 +3,7 @@
 import { apiKey, capabilities, setApiKey } from "./api.js";
 import { setUpArticles } from "./articles.js";
 import { setUpChat } from "./chat.js";
+import { setUpFeeds } from "./feeds.js";
 import { loadOutlets, setUpFilters } from "./filters.js";
 import { forgetArticles, setUpPassageDialog } from "./passage.js";
 import { setUpSummaries } from "./summaries.js";
@@ -39,6 +40,7 @@ function setUpKeyPanel(onSaved) {
 async function main() {
   const caps = await capabilities();
   const articles = setUpArticles();
+  const feeds = setUpFeeds();
   const passage = setUpPassageDialog({
     onOpenArticle: (id, citation) => {
       show("articles");
@@ -62,6 +64,7 @@ async function main() {
       articlesLoaded = true;
       articles.load();
     }
+    if (view === "articles") feeds.load();
     if (view === "summaries") summaries.activate();
     if (focus) document.getElementById(`${view}-heading`).focus();
     if (window.location.hash !== `#${view}`) history.replaceState(null, "", `#${view}`);
