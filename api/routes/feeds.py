@@ -6,72 +6,16 @@ import threading
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import IngestorDep
 from api.errors import responses
-from ingest.feeds import Feed, FeedError, FeedManager
+from api.schemas_feeds import FeedIn, FeedList, FeedOut, RefreshIn, RefreshOut
+from ingest.feeds import FeedError, FeedManager
 from ingest.pipeline import Ingestor
 
 router = APIRouter(prefix="/v1", tags=["feeds"])
 _refreshing = threading.Lock()  # one refresh at a time: they share the registry and the feed store
-
-
-class FeedIn(BaseModel):
-    url: str = Field(min_length=1, max_length=2048, description="The feed's http:// or https:// URL.")
-
-
-class FeedOut(BaseModel):
-    id: int
-    url: str
-    title: str
-    added_at: str
-    last_checked: str | None
-    last_error: str | None
-    items: int
-
-    @classmethod
-    def of(cls, feed: Feed) -> FeedOut:
-        return cls(
-            id=feed.id,
-            url=feed.url,
-            title=feed.title,
-            added_at=feed.added_at,
-            last_checked=feed.last_checked,
-            last_error=feed.last_error,
-            items=feed.items,
-        )
-
-
-class FeedList(BaseModel):
-    items: list[FeedOut]
-
-
-class RefreshIn(BaseModel):
-    feeds: list[int] | None = Field(None, max_length=1000, description="Feed ids; all feeds when absent.")
-
-
-class ItemOut(BaseModel):
-    guid: str
-    link: str
-    status: str = Field(description="added | updated | unchanged | duplicate | rejected | expired")
-    article_id: str | None = None
-    reason: str | None = None
-
-
-class FeedReportOut(BaseModel):
-    id: int
-    url: str
-    title: str
-    status: str = Field(description="ok | not_modified | error")
-    error: str | None = None
-    items: list[ItemOut]
-
-
-class RefreshOut(BaseModel):
-    feeds: list[FeedReportOut]
-    counts: dict[str, int]
 
 
 def _manager(ingestor: Ingestor) -> FeedManager:
