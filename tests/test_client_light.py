@@ -30,7 +30,16 @@ ALLOWED = {
     "api",
     "rag",
 }
-SERVER_MODULES = ["chromadb", "onnxruntime", "fastapi", "starlette", "uvicorn", "numpy", "tokenizers", "bm25s"]
+SERVER_MODULES = [
+    "chromadb",
+    "onnxruntime",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "numpy",
+    "tokenizers",
+    "bm25s",
+]
 
 PROGRAM = """
 import importlib.abc, json, sys
@@ -82,7 +91,9 @@ def test_client_imports_nothing_of_the_server() -> None:
 
 def test_the_blocker_would_catch_a_server_import() -> None:
     # The check above can fail: importing the pipeline under the same blocker is refused.
-    program = PROGRAM.replace("from newsdesk.client import", "import rag.pipeline\nfrom newsdesk.client import")
+    program = PROGRAM.replace(
+        "from newsdesk.client import", "import rag.pipeline\nfrom newsdesk.client import"
+    )
     done = subprocess.run(
         [sys.executable, "-c", program, ",".join(sorted(ALLOWED)), "", ""],
         cwd=PROJECT_ROOT,

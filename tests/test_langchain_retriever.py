@@ -28,7 +28,18 @@ pytestmark = pytest.mark.integration
 
 QUESTION = "How high did the Tamsin River crest?"
 REPLY = "The Tamsin River crested at a record 6.4 meters [1]."
-METADATA = {"article_id", "chunk_id", "title", "source", "url", "published_at", "start", "end", "score", "copies"}
+METADATA = {
+    "article_id",
+    "chunk_id",
+    "title",
+    "source",
+    "url",
+    "published_at",
+    "start",
+    "end",
+    "score",
+    "copies",
+}
 
 
 class PromptRecorder(BaseCallbackHandler):
@@ -45,7 +56,10 @@ class PromptRecorder(BaseCallbackHandler):
 
 def answer_chain(retriever: NewsdeskRetriever) -> Runnable[str, dict[str, Any]]:
     prompt = ChatPromptTemplate.from_messages(
-        [("system", "Answer only from these passages and cite them as [n].\n\n{context}"), ("human", "{question}")]
+        [
+            ("system", "Answer only from these passages and cite them as [n].\n\n{context}"),
+            ("human", "{question}"),
+        ]
     )
     model = FakeListChatModel(responses=[REPLY])
     write = (
@@ -83,7 +97,9 @@ def run_chain(retriever: NewsdeskRetriever, body_of: Callable[[str], str]) -> li
 @pytest.mark.server
 def test_over_http_in_a_chain(news_server: str, news_key: str) -> None:
     def body_of(article_id: str) -> str:
-        reply = httpx.get(f"{news_server}/v1/articles/{article_id}", headers={"Authorization": f"Bearer {news_key}"})
+        reply = httpx.get(
+            f"{news_server}/v1/articles/{article_id}", headers={"Authorization": f"Bearer {news_key}"}
+        )
         return str(reply.json()["body"])
 
     retriever = NewsdeskRetriever(base_url=news_server, api_key=news_key, k=4)
@@ -116,7 +132,9 @@ def test_in_process_in_a_chain(real_services: Services, monkeypatch: pytest.Monk
     monkeypatch.setenv("NEWSDESK_EMBEDDER", "minilm")
     own = NewsdeskRetriever(data_dir=real_services.settings.data_dir, k=4)
     try:
-        assert [d.metadata["chunk_id"] for d in own.invoke(QUESTION)] == [d.metadata["chunk_id"] for d in docs]
+        assert [d.metadata["chunk_id"] for d in own.invoke(QUESTION)] == [
+            d.metadata["chunk_id"] for d in docs
+        ]
         until = own.model_copy(update={"until": datetime(2026, 9, 30), "sources": ["Valley Wire"]})
         early = asyncio.run(until.ainvoke("beetle caves"))
         assert early and all(d.metadata["source"] == "Valley Wire" for d in early)

@@ -38,7 +38,10 @@ def server_parameters(args: list[str], env: dict[str, str]) -> StdioServerParame
 @asynccontextmanager
 async def session(parameters: StdioServerParameters, errlog: Path) -> AsyncIterator[ClientSession]:
     with errlog.open("w") as log:
-        async with stdio_client(parameters, errlog=log) as (read, write), ClientSession(read, write) as client:
+        async with (
+            stdio_client(parameters, errlog=log) as (read, write),
+            ClientSession(read, write) as client,
+        ):
             with anyio.fail_after(120):
                 await client.initialize()
             yield client
@@ -83,7 +86,9 @@ async def exercise(client: ClientSession) -> dict[str, str]:
             bodies[article_id] = article["body"]
         return bodies[article_id]
 
-    answer = structured(await client.call_tool("ask_news", {"question": "How high did the Tamsin River crest?"}))
+    answer = structured(
+        await client.call_tool("ask_news", {"question": "How high did the Tamsin River crest?"})
+    )
     assert answer["status"] == "answered" and "6.4" in answer["answer"]
     assert "short_answer" in answer and "answerability" in answer
     for citation in answer["citations"]:
@@ -97,13 +102,20 @@ async def exercise(client: ClientSession) -> dict[str, str]:
         assert (await body_of(chunk["article_id"]))[chunk["start"] : chunk["end"]] == chunk["text"]
 
     brief = structured(
-        await client.call_tool("summarize_news", {"kind": "brief", "article_ids": ["fict-007"], "max_sentences": 2})
+        await client.call_tool(
+            "summarize_news", {"kind": "brief", "article_ids": ["fict-007"], "max_sentences": 2}
+        )
     )
     assert brief["articles"] == ["fict-007"] and brief["status"] == "answered" and brief["citations"]
     timeline = structured(
         await client.call_tool(
             "summarize_news",
-            {"kind": "timeline", "topic": "ferry strike", "sources": ["The Harbor Ledger"], "since": "2026-09-01"},
+            {
+                "kind": "timeline",
+                "topic": "ferry strike",
+                "sources": ["The Harbor Ledger"],
+                "since": "2026-09-01",
+            },
         )
     )
     assert {c["source"] for c in timeline["citations"]} == {"The Harbor Ledger"}
@@ -167,3 +179,58 @@ def test_mcp_refuses_a_missing_data_dir_and_an_open_host(tmp_path: Path) -> None
     assert missing.exit_code == 2 and "does not exist" in missing.output
     open_host = CliRunner().invoke(app, ["mcp", "--transport", "streamable-http", "--host", "0.0.0.0"])
     assert open_host.exit_code == 2 and "no authentication" in open_host.output
+
+
+def test_streamable_http_transport(real_services: Services, tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import time
+
+    from mcp.client.streamable_http import streamable_http_client
+
+    from evals.server import free_port
+
+    port = free_port()
+    parameters = server_parameters(
+        [
+            "--data-dir",
+            str(real_services.settings.data_dir),
+            "--transport",
+            "streamable-http",
+            "--port",
+            str(port),
+        ],
+        {"NEWSDESK_EMBEDDER": "minilm"},
+    )
+    env = {**(parameters.env or {})}
+    with (tmp_path / "mcp-http.log").open("wb") as log:
+        process = subprocess.Popen(
+            [parameters.command, *parameters.args], env=env, cwd=parameters.cwd, stdout=log, stderr=log
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, (tmp_path / "mcp-http.log").read_text()
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert time.monotonic() < deadline, "the MCP server did not listen in time"
+            time.sleep(0.2)
+
+        async def body() -> None:
+            url = f"http://127.0.0.1:{port}/mcp"
+            async with streamable_http_client(url) as (read, write), ClientSession(read, write) as client:
+                await client.initialize()
+                assert {tool.name for tool in (await client.list_tools()).tools} == TOOLS
+                answer = structured(
+                    await client.call_tool("ask_news", {"question": "Who won the Northfield mayoral race?"})
+                )
+                assert answer["status"] == "answered" and "Brightwater" in answer["answer"]
+                assert "fict-999" in error_text(
+                    await client.call_tool("summarize_news", {"kind": "brief", "article_ids": ["fict-999"]})
+                )
+
+        run(body)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
