@@ -5,6 +5,11 @@ from a data dir (``data_dir``; the other settings from NEWSDESK_* as for the CLI
 ``page_content`` is the chunk text, verbatim ``article.body[start:end]``, and ``metadata`` carries article_id,
 chunk_id, title, source, url, published_at (ISO 8601 or None), start, end, score and copies (syndicated copies'
 article ids). Filters are fields: ``sources``, ``since``, ``until``, ``as_of`` (relative dates resolve against it).
+
+With ``cited_answer=True`` the documents are instead the citations of newsdesk's verified answer to the query
+(``page_content`` the quote, ``article.body[start:end]``), and each one's metadata also carries the answer:
+``citation`` (its n), ``answer``, ``status``, ``short_answer`` ({text, citation, start, end} or None) and
+``answerability``. An insufficient_evidence answer has no citations: no documents.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
 from newsdesk.client import AsyncNewsdesk, ClientOptions, Newsdesk, Scope
-from rag.types import Passage
+from rag.types import Answer, Passage
 
 if TYPE_CHECKING:
     from rag.pipeline import Services
@@ -42,6 +47,10 @@ class NewsdeskRetriever(BaseRetriever):
     since: datetime | None = Field(None, description="Only articles published at or after this time.")
     until: datetime | None = Field(None, description="Only articles published at or before this time.")
     as_of: datetime | None = Field(None, description="Resolve relative dates in the query against this time.")
+    cited_answer: bool = Field(
+        False,
+        description="Return the citations of newsdesk's verified answer (with the answer in the metadata).",
+    )
     options: ClientOptions = Field(default_factory=ClientOptions, description="HTTP timeouts and retries.")
 
     _services: Services | None = PrivateAttr(None)
@@ -59,18 +68,22 @@ class NewsdeskRetriever(BaseRetriever):
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
         if self.data_dir is not None:
-            return documents(self._search_in_process(query))
+            return self._in_process(query)
         if self._client is None:
             self._client = Newsdesk(self.base_url, self._key(), options=self.options)
+        if self.cited_answer:
+            return answer_documents(self._client.ask(query, **self._scope()))
         return documents(self._client.search(query, **self._scope()).passages)
 
     async def _aget_relevant_documents(
         self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun
     ) -> list[Document]:
         if self.data_dir is not None:
-            return documents(await asyncio.to_thread(self._search_in_process, query))
+            return await asyncio.to_thread(self._in_process, query)
         # One client per call: an httpx.AsyncClient belongs to the event loop that made it.
         async with AsyncNewsdesk(self.base_url, self._key(), options=self.options) as client:
+            if self.cited_answer:
+                return answer_documents(await client.ask(query, **self._scope()))
             return documents((await client.search(query, **self._scope())).passages)
 
     def close(self) -> None:
@@ -97,7 +110,8 @@ class NewsdeskRetriever(BaseRetriever):
             scope["as_of"] = self.as_of
         return scope
 
-    def _search_in_process(self, query: str) -> list[Passage]:
+    def _in_process(self, query: str) -> list[Document]:
+        from rag.pipeline import ask
         from rag.types import Filters
 
         if self._services is None:
@@ -107,7 +121,11 @@ class NewsdeskRetriever(BaseRetriever):
             self._services = build_services(Settings(data_dir=self.data_dir))
             self._owns_services = True
         filters = Filters(sources=self.sources, since=self.since, until=self.until)
-        return self._services.retriever.search(query.strip(), self.k, filters, self.as_of)
+        if self.cited_answer:
+            return answer_documents(
+                ask(self._services, query, None if filters.empty else filters, self.k, self.as_of)
+            )
+        return documents(self._services.retriever.search(query.strip(), self.k, filters, self.as_of))
 
 
 def documents(passages: Sequence[Passage]) -> list[Document]:
@@ -129,6 +147,35 @@ def documents(passages: Sequence[Passage]) -> list[Document]:
             },
         )
         for p in passages
+    ]
+
+
+def answer_documents(answer: Answer) -> list[Document]:
+    """The answer's citations as documents, each with the answer in its metadata."""
+    shared = {
+        "answer": answer.answer,
+        "status": answer.status,
+        "short_answer": answer.short_answer.model_dump() if answer.short_answer else None,
+        "answerability": answer.answerability,
+    }
+    return [
+        Document(
+            page_content=c.quote,
+            metadata={
+                "article_id": c.article_id,
+                "chunk_id": c.chunk_id,
+                "title": c.title,
+                "source": c.source,
+                "url": c.url,
+                "published_at": c.published_at.isoformat() if c.published_at else None,
+                "start": c.start,
+                "end": c.end,
+                "copies": list(c.copies),
+                "citation": c.n,
+                **shared,
+            },
+        )
+        for c in answer.citations
     ]
 
 

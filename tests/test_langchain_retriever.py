@@ -142,3 +142,51 @@ def test_in_process_in_a_chain(real_services: Services, monkeypatch: pytest.Monk
         assert_spans(early, body_of)
     finally:
         own.close()
+
+
+ANSWER_METADATA = (METADATA - {"score"}) | {"citation", "answer", "status", "short_answer", "answerability"}
+
+
+def assert_cited_answer(docs: list[Document], body_of: Callable[[str], str]) -> None:
+    assert docs and [d.metadata["citation"] for d in docs] == list(range(1, len(docs) + 1))
+    for doc in docs:
+        assert set(doc.metadata) == ANSWER_METADATA
+        assert (
+            body_of(doc.metadata["article_id"])[doc.metadata["start"] : doc.metadata["end"]]
+            == doc.page_content
+        )
+        assert doc.metadata["status"] == "answered" and "6.4" in doc.metadata["answer"]
+    short = docs[0].metadata["short_answer"]
+    if short is not None:  # the reader's direct answer, a verbatim span of the citation it names
+        cited = docs[short["citation"] - 1]
+        assert body_of(cited.metadata["article_id"])[short["start"] : short["end"]]
+
+
+@pytest.mark.server
+def test_cited_answer_documents_over_http(news_server: str, news_key: str) -> None:
+    def body_of(article_id: str) -> str:
+        reply = httpx.get(
+            f"{news_server}/v1/articles/{article_id}", headers={"Authorization": f"Bearer {news_key}"}
+        )
+        return str(reply.json()["body"])
+
+    retriever = NewsdeskRetriever(base_url=news_server, api_key=news_key, cited_answer=True)
+    try:
+        docs = retriever.invoke(QUESTION)
+        assert_cited_answer(docs, body_of)
+        assert [d.page_content for d in asyncio.run(retriever.ainvoke(QUESTION))] == [
+            d.page_content for d in docs
+        ]
+        assert retriever.invoke("What is a good recipe for sourdough bread?") == []  # insufficient_evidence
+    finally:
+        retriever.close()
+
+
+def test_cited_answer_documents_in_process(real_services: Services) -> None:
+    def body_of(article_id: str) -> str:
+        article = real_services.registry.article(article_id)
+        assert article is not None
+        return article.body
+
+    retriever = NewsdeskRetriever.from_services(real_services, cited_answer=True)
+    assert_cited_answer(retriever.invoke(QUESTION), body_of)
