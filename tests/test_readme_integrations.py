@@ -58,11 +58,15 @@ def test_python_snippet_runs(index: int, news_server: str, news_key: str, tmp_pa
 def test_mcp_config_starts_a_working_server(
     index: int, real_services: Services, news_server: str, news_key: str, tmp_path: Path
 ) -> None:
-    text = section_blocks("json")[index].replace(PLACEHOLDER, str(PROJECT_ROOT))
+    # The command as installed beside this interpreter (.venv/bin/newsdesk under `make test`).
+    text = section_blocks("json")[index].replace(
+        f"{PLACEHOLDER}/.venv/bin/newsdesk", str(Path(sys.executable).parent / "newsdesk")
+    )
+    text = text.replace(PLACEHOLDER, str(PROJECT_ROOT))
     text = text.replace(str(PROJECT_ROOT / "data"), str(real_services.settings.data_dir))
     text = text.replace("http://127.0.0.1:8000", news_server).replace("YOUR-KEY", news_key)
     config = json.loads(text)["mcpServers"]["newsdesk"]
-    assert Path(config["command"]).exists(), "run `make install` first"
+    assert Path(config["command"]).exists(), "the newsdesk command is not installed (make install)"
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
     # The test store was built with the fp32 MiniLM route; the demo's default route needs no setting.
     env.update(config.get("env", {}), NEWSDESK_EMBEDDER="minilm")
