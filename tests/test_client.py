@@ -263,3 +263,67 @@ def test_async_client(news_server: str, news_key: str) -> None:
                 await anonymous.ask(QUESTION)
 
     asyncio.run(run())
+
+
+def test_a_429_is_waited_out_and_retried(tmp_path: Path) -> None:
+    env = {"NEWSDESK_EMBEDDER": "hashing", "NEWSDESK_RATE_LIMIT_PER_MINUTE": "60"}  # a token a second
+    try:
+        with running_server(tmp_path / "data", tmp_path / "log", env) as base:
+            impatient = Newsdesk(base, options=ClientOptions(max_retries=0))
+            with impatient, pytest.raises(RateLimited) as limited:
+                for _ in range(100):  # the bucket holds 60
+                    impatient.sources()
+            assert limited.value.retry_after == 1
+            with Newsdesk(base, options=ClientOptions(max_retries=3)) as patient:
+                # The bucket is empty and refills a token a second: these can only pass by waiting out 429s.
+                for _ in range(3):
+                    assert patient.sources().items == []
+    except ServerFailed as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture
+def hanging_up() -> Iterator[tuple[str, list[bytes]]]:
+    """A real TCP server that reads each request and closes the connection without replying."""
+    import socket
+    import threading
+
+    received: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve_forever() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                received.append(connection.recv(65536).split(b"\r\n", 1)[0])
+
+    thread = threading.Thread(target=serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", received
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def test_only_requests_without_side_effects_are_resent(hanging_up: tuple[str, list[bytes]]) -> None:
+    base, received = hanging_up
+    with Newsdesk(base, options=ClientOptions(max_retries=2, backoff_s=0.01)) as news:
+        with pytest.raises(ConnectionFailed):
+            news.ask(QUESTION)
+        assert received == [b"POST /v1/ask HTTP/1.1"] * 3  # no side effects: sent again, twice
+        received.clear()
+        with pytest.raises(ConnectionFailed):
+            news.chat("What did the Northfield council approve?")
+        with pytest.raises(ConnectionFailed):
+            news.ingest([{"title": "A", "body": "Fictional."}])
+        with pytest.raises(ConnectionFailed):
+            list(news.chat_stream("And then?"))
+        # A chat turn or an ingest may have happened on the server: never sent twice.
+        assert received == [b"POST /v1/chat HTTP/1.1", b"POST /v1/ingest HTTP/1.1", b"POST /v1/chat HTTP/1.1"]
