@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from api import errors
 from api.limits import BodyLimitMiddleware, document_limits
 from api.observability import Metrics, ObservabilityMiddleware, RouteTemplates, configure_logging
-from api.routes import articles, ask, chat, health, metrics, openai_compat, pages, sources
+from api.routes import articles, ask, chat, health, metrics, openai_compat, pages, search, sources
 from api.routes import feeds as feed_routes
 from api.routes import summaries as summary_routes
 from api.security import GuardMiddleware, check_exposure, document_security
@@ -80,6 +80,7 @@ def create_app(
     errors.install(app)
     app.include_router(health.router)
     app.include_router(ask.router)
+    app.include_router(search.router)
     app.include_router(articles.router)
     app.include_router(metrics.router)
     app.include_router(feed_routes.router)
@@ -94,7 +95,7 @@ def create_app(
     app.add_middleware(GuardMiddleware, settings=settings)
     templates = [
         r.path
-        for m in (health, ask, articles, metrics, summary_routes, chat, openai_compat)
+        for m in (health, ask, search, articles, metrics, summary_routes, chat, openai_compat)
         for r in m.router.routes
     ]
     templates += [str(r.path) for r in app.routes if hasattr(r, "path")]

@@ -167,3 +167,12 @@ class Health(BaseModel):
     embedder: str
     writer: str
     vector_store: str
+
+
+class SourceCount(BaseModel):
+    source: str
+    articles: int
+
+
+class SourceList(BaseModel):
+    items: list[SourceCount]

@@ -27,7 +27,7 @@ OPEN_PATHS = frozenset({"/", "/healthz", "/docs", "/docs/oauth2-redirect", "/red
 # Not rate limited (monitoring polls them), though /metrics is a read and needs a key under auth_reads.
 UNLIMITED_PATHS = OPEN_PATHS | {"/metrics"}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-READ_POSTS = frozenset({"/v1/ask", "/v1/chat", "/v1/summaries", "/v1/chat/completions"})
+READ_POSTS = frozenset({"/v1/ask", "/v1/search", "/v1/chat", "/v1/summaries", "/v1/chat/completions"})
 STATIC_PREFIX = "/static/"
 CONVERSATIONS_PREFIX = "/v1/conversations/"
 SECURITY_SCHEME = "apiKey"

@@ -14,8 +14,8 @@ from rich.prompt import Prompt
 from rich.text import Text
 
 from newsdesk.output import console
-from rag.chat import ChatReply
 from rag.settings import Settings
+from rag.types import ChatReply
 
 HELP = "Ask about the news; follow-ups keep their context. /new starts a new conversation, /quit ends."
 

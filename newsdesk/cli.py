@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import rag  # noqa: F401  (sets the no-telemetry environment before any SDK import)
 from newsdesk.chat_cli import chat
 from newsdesk.loadtest_cli import loadtest
+from newsdesk.mcp_cli import mcp
 from newsdesk.output import console, parse_news_time, require_existing
 from newsdesk.summarize_cli import eval_summaries, summarize
 from newsdesk.worker_cli import worker
@@ -559,6 +560,7 @@ app.command("loadtest")(loadtest)
 app.command("chat")(chat)
 app.command("summarize")(summarize)
 app.command("worker")(worker)
+app.command("mcp")(mcp)
 eval_app.command("summaries")(eval_summaries)
 
 

@@ -26,16 +26,9 @@ from rag.pipeline import (
     search_many,
     verified_answer,
 )
-from rag.types import Answer, Filters, Frozen
+from rag.types import Answer, ChatReply, Filters
 
 EventName = Literal["meta", "delta", "citation", "sentence", "final"]
-
-
-class ChatReply(Frozen):
-    conversation_id: str
-    turn: int
-    retrieval_queries: list[str]
-    answer: Answer
 
 
 @dataclass(frozen=True)

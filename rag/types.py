@@ -108,6 +108,15 @@ class Answer(Frozen):
     )
 
 
+class ChatReply(Frozen):
+    """A chat turn's reply (``POST /v1/chat``): the conversation, the turn's number, what was searched, the answer."""
+
+    conversation_id: str
+    turn: int
+    retrieval_queries: list[str]
+    answer: Answer
+
+
 class DraftSentence(Frozen):
     """What a writer proposes: a sentence and the 1-based indexes of the passages it cites."""
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from ingest.pipeline import Ingestor
@@ -103,3 +104,42 @@ def real_services(
     assert (report.added, report.rejected) == (16, [])
     yield built
     built.close()
+
+
+NEWS_SERVER_KEY = "test-key-for-the-news-server-0123456789"
+
+
+@pytest.fixture(scope="session")
+def news_server(
+    tmp_path_factory: pytest.TempPathFactory, sample_articles_data: list[dict[str, Any]]
+) -> Iterator[str]:
+    """`newsdesk serve` (real uvicorn) over the 16 sample articles embedded with the real packaged MiniLM model;
+    every request needs the key NEWS_SERVER_KEY; at most 20 articles per ingest request."""
+    from evals.server import ServerFailed, running_server
+
+    folder = tmp_path_factory.mktemp("news-server")
+    env = {
+        "NEWSDESK_EMBEDDER": "minilm",
+        "NEWSDESK_API_KEYS": NEWS_SERVER_KEY,
+        "NEWSDESK_AUTH_READS": "true",
+        "NEWSDESK_RATE_LIMIT_PER_MINUTE": "0",
+        "NEWSDESK_MAX_BATCH_ARTICLES": "20",
+    }
+    try:
+        with running_server(folder / "data", folder / "server.log", env) as base:
+            ingested = httpx.post(
+                f"{base}/v1/ingest",
+                json={"articles": sample_articles_data},
+                headers={"Authorization": f"Bearer {NEWS_SERVER_KEY}"},
+                timeout=300.0,
+            )
+            assert ingested.status_code == 200 and ingested.json()["added"] == 16, ingested.text
+            yield base
+    except ServerFailed as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="session")
+def news_key() -> str:
+    """The API key of ``news_server``."""
+    return NEWS_SERVER_KEY

@@ -13,13 +13,13 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from newsdesk.cli import app as cli_app
-from rag.chat import ChatReply, chat
+from rag.chat import chat
 from rag.compose import NO_ANSWER
 from rag.conversations import ChatTurn, ConversationNotFound, ConversationStore
 from rag.followup import PreviousTurn, answer_terms, is_follow_up, retrieval_queries, standalone_query
 from rag.pipeline import Services, ask, search_many
 from rag.settings import Settings
-from rag.types import Answer
+from rag.types import Answer, ChatReply
 
 COUNCIL = "What did the Northfield council approve in its 7-2 vote?"
 COST = "How much will it cost?"

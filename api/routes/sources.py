@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from api.deps import ServicesDep
 from api.errors import responses
+from api.schemas import SourceCount, SourceList
 
 router = APIRouter(prefix="/v1", tags=["articles"])
-
-
-class SourceCount(BaseModel):
-    source: str
-    articles: int
-
-
-class SourceList(BaseModel):
-    items: list[SourceCount]
 
 
 @router.get("/sources", response_model=SourceList, responses=responses(401, 429, 500))
