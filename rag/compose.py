@@ -13,7 +13,7 @@ import numpy as np
 from rag.answering.sentences import not_an_answer_sentence
 from rag.article_choice import choose_articles
 from rag.embedders import Embedder
-from rag.text import content_terms, split_sentences
+from rag.text import content_terms, line_around, split_sentences
 from rag.types import Answer, AnswerSentence, Citation, Draft, DraftSentence, Passage, ShortAnswer, Status
 from rag.verify import CheckedSentence
 
@@ -166,7 +166,9 @@ def candidate_sentences(passages: Sequence[Passage]) -> list[_Candidate]:
                 len(span.text.split()) < MIN_SENTENCE_WORDS
                 or key in seen
                 or INSTRUCTION.search(span.text)
-                or not_an_answer_sentence(span.text, passage.title)
+                or not_an_answer_sentence(
+                    span.text, passage.title, line_around(passage.chunk.text, span.start, span.end)
+                )
             ):
                 continue
             seen.add(key)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from rag.text import content_terms
+from rag.text import is_headline_like
 
 _BYLINE = re.compile(
     r"^(by|photo|photograph|image|video|credit|source|illustration|pictured|file photo|watch|listen|read more|"
@@ -26,30 +26,10 @@ _ODDS = re.compile(
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(\([\w .]+\))?\s*[—–-]\s*$")
 
 
-def not_an_answer_sentence(text: str, title: str = "") -> bool:
-    """True for a headline (the title again, or a title-case line without a full stop), a dateline, byline, caption,
-    odds line or promotion."""
+def not_an_answer_sentence(text: str, title: str = "", line: str | None = None) -> bool:
+    """True for a headline (``rag.text.is_headline_like``: the title again, or a title-case line without a full
+    stop; ``line``: the line the sentence stands on), a dateline, byline, caption, odds line or promotion."""
     stripped = text.strip()
-    if (
-        _BYLINE.search(stripped)
-        or _PROMO.search(stripped)
-        or _ODDS.search(stripped)
-        or _DATELINE.match(stripped)
-    ):
+    if _BYLINE.search(stripped) or _PROMO.search(stripped) or _ODDS.search(stripped) or _DATELINE.match(stripped):
         return True
-    return headline_like(stripped, title)
-
-
-def headline_like(text: str, title: str = "") -> bool:
-    """The article's title repeated, or a line that reads as a headline: no closing punctuation and most words
-    capitalised."""
-    terms = content_terms(text)
-    if title and terms:
-        title_terms = set(content_terms(title))
-        if title_terms and len(set(terms) & title_terms) >= 0.8 * max(len(set(terms)), len(title_terms)):
-            return True
-    if re.search(r"[.!?][\"'”’)\]]*$", text):
-        return False
-    words = re.findall(r"[A-Za-z][\w'’-]*", text)
-    capitalised = sum(w[0].isupper() for w in words)
-    return len(words) >= 3 and capitalised >= 0.6 * len(words)
+    return is_headline_like(stripped, title, line)
