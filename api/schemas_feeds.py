@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from ingest.feed_schedule import MAX_INTERVAL_S, MIN_INTERVAL_S
+from rag.types import FEED_MAX_INTERVAL_S as MAX_INTERVAL_S
+from rag.types import FEED_MIN_INTERVAL_S as MIN_INTERVAL_S
 
 if TYPE_CHECKING:
     from ingest.feeds import Feed

@@ -22,10 +22,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from rag.types import FEED_MAX_INTERVAL_S, FEED_MIN_INTERVAL_S
+
 log = logging.getLogger("newsdesk.feeds")
 
-MIN_INTERVAL_S = 1.0
-MAX_INTERVAL_S = 7 * 24 * 3600.0
+MIN_INTERVAL_S = FEED_MIN_INTERVAL_S
+MAX_INTERVAL_S = FEED_MAX_INTERVAL_S
 
 # Columns older data dirs lack; ``migrate`` adds them (the CREATE TABLE in ingest/feeds.py has them too).
 SCHEDULE_COLUMNS = {

@@ -181,3 +181,9 @@ class Summary(Frozen):
     writer: str
     prompt_id: str | None = None
     timings: dict[str, float] = Field(default_factory=dict)
+
+
+# A feed's refresh interval, in seconds: checked by the feed registry and by the API schema, which light clients
+# import (so the bounds live here, not in the ingest package).
+FEED_MIN_INTERVAL_S = 1.0
+FEED_MAX_INTERVAL_S = 7 * 24 * 3600.0

@@ -124,6 +124,8 @@ def news_server(
         "NEWSDESK_AUTH_READS": "true",
         "NEWSDESK_RATE_LIMIT_PER_MINUTE": "0",
         "NEWSDESK_MAX_BATCH_ARTICLES": "20",
+        # Feeds are refreshed by the tests' own calls, not by the server's scheduler.
+        "NEWSDESK_FEED_SCHEDULER": "false",
     }
     try:
         with running_server(folder / "data", folder / "server.log", env) as base:

@@ -232,7 +232,7 @@ def test_ingest_delete_and_feeds(scratch_server: str, sample_articles: list[dict
             feed = news.add_feed(site.url("/rss"))
             assert feed.url == site.url("/rss") and [f.id for f in news.feeds().items] == [feed.id]
             refreshed = news.refresh_feeds([feed.id])
-            assert refreshed.counts["added"] == 1 and refreshed.feeds[0].status == "ok"
+            assert refreshed.counts["added"] == 1 and refreshed.feeds[0].status == "ok", refreshed
         with pytest.raises(InvalidRequest):
             news.add_feed("file:///etc/passwd")
 
