@@ -39,7 +39,12 @@ _TYPE_NOUNS: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("score", re.compile(r"^(score|result|scoreline|vote|votes|margin|tally|record)\b", re.I)),
     ("percent", re.compile(r"^(percentage|percent|share|margin|rate)\b", re.I)),
     ("money", re.compile(r"^(price|amount|fee|sum|salary|valuation|cost|fine)\b", re.I)),
-    ("number", re.compile(r"^(number|total|count|rank|ranking|seed|minute|viewership|attendance)\b", re.I)),
+    (
+        "number",
+        re.compile(
+            r"^(number|total|count|rank|ranking|seed|minute|viewership|attendance|population)\b", re.I
+        ),
+    ),
     ("age", re.compile(r"^age\b", re.I)),
     (
         "person",

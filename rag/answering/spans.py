@@ -42,7 +42,7 @@ _MONTH = (
     r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 )
 _DATE = re.compile(
-    rf"(?:{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    rf"(?:{_MONTH}\.?\s+\d{{1,2}}(?!\d)(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?"
     rf"|(?:early |late |mid-)?{_MONTH}(?:\s+(?:of\s+)?\d{{4}})?"
     r"|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
@@ -68,6 +68,20 @@ _NOT_NAME_WORDS = (
     "december "
 )
 _NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
+
+
+# Words that mark a name as an organisation, place or event rather than a person ("League A1", "Rentschler Field").
+_NOT_A_PERSON = re.compile(
+    r"\b(League|Cup|Club|FC|University|College|School|Party|Council|Inc|Corp|Ltd|Group|Company|Association|"
+    r"Ministry|Department|Stadium|Park|Arena|Field|Championship|Series|Games?|World|Festival|Awards?|Prize|Act|"
+    r"Court|Commission|Committee|Bank|Fund|Times|News|Post|Journal|Street|Road|Airport|Island|Museum|Institute|"
+    r"Foundation|Agency|Board|Office|Federation|Union|Network|Studios?|Records|Capital|Partners|Labs?)\b|\d"
+)
+
+
+def person_like(text: str) -> bool:
+    """A name that could be a person's: no organisation, place or event word and no digits."""
+    return _NOT_A_PERSON.search(text) is None
 
 
 @dataclass(frozen=True)
