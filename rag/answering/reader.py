@@ -31,8 +31,9 @@ TOP_SENTENCES = 12  # candidate sentences read for an answer, by relevance
 RELEVANCE_WEIGHT = 0.4  # of a sentence's rank score; the rest is its coverage of the question's terms
 PROXIMITY_WEIGHT = 0.2
 UNIT_BONUS = 0.15
+MULTIWORD_BONUS = 0.05  # a person's full name over a lone capitalised word
 NOT_A_PERSON = 0.15  # penalty of a "who" answer that names an organisation or event
-WINDOW = 8  # words either side of a phrase in which the question's terms count as near it  # a count that carries the counted noun ("35 cases" for "How many cases ...")
+WINDOW = 8  # words either side of a phrase in which the question's terms count as near it
 NEGATION = re.compile(
     r"\b(not|no|never|none|nothing|neither|nor|without|cannot|denied|denies|rejected|refused|declined|failed|"
     r"instead of|rather than|no longer|ruled out|left out)\b|n['’]t\b",
@@ -113,17 +114,19 @@ class Reader:
         for i, rank_score in context.ranked(shape.text):
             sentence = context.candidates[i].text
             for position, answer_type in enumerate(shape.expects):
-                for found in find_phrases(sentence, answer_type, shape.counted):
-                    phrase = _trim(found, common) if answer_type in ("name", "person", "place") else found
-                    terms = set(content_terms(phrase.text)) if phrase else set()
-                    if phrase is None or (terms and terms <= asked) or phrase.text in used:
+                found = find_phrases(sentence, answer_type, shape.counted)
+                if answer_type in ("name", "person", "place"):
+                    found = [piece for phrase in found for piece in _pieces(phrase, common)]
+                for phrase in found:
+                    terms = set(content_terms(phrase.text))
+                    if (terms and terms <= asked) or phrase.text in used:
                         continue  # the question's own words are not its answer, nor is another part's
                     score = (
                         rank_score
                         + (0.1 if position == 0 else 0.05)
                         + PROXIMITY_WEIGHT * context.proximity(shape.text, sentence, phrase)
                         + (UNIT_BONUS if unit and unit in phrase.text.lower() else 0.0)
-                        + (0.05 if answer_type == "person" and " " in phrase.text else 0.0)
+                        + (MULTIWORD_BONUS if answer_type == "person" and " " in phrase.text else 0.0)
                         - (NOT_A_PERSON if answer_type == "person" and not person_like(phrase.text) else 0.0)
                     )
                     if best is None or score > best[0]:
@@ -196,19 +199,22 @@ class Reader:
         )
 
 
-def _trim(phrase: Phrase, asked: set[str]) -> Phrase | None:
-    """A name without the question's own common words at its edges ("Councillor Tomas Bell" for "Which councillor
-    ..."); ``asked``: the stems of the question's lower-case words."""
-    tokens = list(re.finditer(r"\S+", phrase.text))
-    while tokens and set(content_terms(tokens[0].group())) <= asked:
-        tokens.pop(0)
-    while tokens and set(content_terms(tokens[-1].group())) <= asked:
-        tokens.pop()
-    if not tokens:
-        return None
-    start, end = tokens[0].start(), tokens[-1].end()
-    text = phrase.text[start:end].rstrip(",.")
-    return Phrase(text, phrase.start + start, phrase.start + start + len(text), phrase.type)
+def _pieces(phrase: Phrase, asked: set[str]) -> list[Phrase]:
+    """A name split at the question's own common words, which are dropped ("Councillor Tomas Bell" for "Which
+    councillor ...", "Rogers Chair Edward Rogers" → "Rogers", "Edward Rogers" for "Who chairs ..."); ``asked``: the
+    stems of the question's lower-case words."""
+    pieces: list[Phrase] = []
+    run: list[re.Match[str]] = []
+    for token in [*re.finditer(r"\S+", phrase.text), None]:
+        if token is not None and not set(content_terms(token.group())) <= asked:
+            run.append(token)
+            continue
+        if run:
+            start, end = run[0].start(), run[-1].end()
+            text = phrase.text[start:end].rstrip(",.")
+            pieces.append(Phrase(text, phrase.start + start, phrase.start + start + len(text), phrase.type))
+        run = []
+    return pieces
 
 
 class _Context:

@@ -27,8 +27,9 @@ _DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(\([\w .]+\))?\s*[—–-]\s*$")
 
 
 def not_an_answer_sentence(text: str, title: str = "", line: str | None = None) -> bool:
-    """True for a question, a headline (``rag.text.is_headline_like``: the title again, or a title-case line without a full
-    stop; ``line``: the line the sentence stands on), a dateline, byline, caption, odds line or promotion."""
+    """True for a question, a headline (``rag.text.is_headline_like``: the title again, or a title-case line
+    without a full stop; ``line``: the line the sentence stands on), a dateline, byline, caption, odds line or
+    promotion."""
     stripped = text.strip()
     if re.search(r"\?[\"'”’)\]]*$", stripped):
         return True  # a question the article asks ("Will Alabama make the playoff?") states nothing

@@ -55,8 +55,8 @@ _NAME = re.compile(
 )
 # What something is called: "named Lampronyx ellorensis", "a feature called Teen Safety Assist".
 _CALLED = re.compile(
-    r"\b(?:named|called|dubbed|titled|known as)\s+[\"“‘']?([A-Z][\w'’.-]*(?:\s+[\w'’.-]+){0,5}?)[\"”’']?"
-    r"(?=[,.;:)]|\s+(?:is|was|were|has|had|and|which|who|that|in|on|at|for|by|to)\b|$)"
+    r"\b(?:named|called|dubbed|titled|known as)\s+[\"“‘']?"
+    r"([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,5}(?:\s+[a-z][\w'’-]*(?=[,.;:)]))?)"
 )
 _QUOTED = re.compile(r"[\"“‘']([A-Z][^\"”’']{2,80})[\"”’']")
 # Capitalised words that are not names on their own at a sentence start or as a lone word.
@@ -65,7 +65,8 @@ _NOT_NAME_WORDS = (
     "that these those there here after before when while if then so yet also however meanwhile still now "
     "today yesterday tomorrow monday tuesday wednesday thursday friday saturday sunday mr mrs ms dr "
     "photo image getty january february march april may june july august september october november "
-    "december "
+    "december beyond unlike despite although though because since during under over without across among amid "
+    "like unless whether once until following according as per including "
 )
 _NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
 
