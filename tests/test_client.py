@@ -48,7 +48,10 @@ def scratch_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An empty server (hashing embedder, no keys) that tests may write to."""
     folder = tmp_path_factory.mktemp("scratch")
     try:
-        with running_server(folder / "data", folder / "log", {"NEWSDESK_EMBEDDER": "hashing"}) as base:
+        # No feed scheduler: adding a feed wakes it, and its refresh would hold the feed's lease while the test's
+        # own refresh runs (which then reports the feed busy).
+        env = {"NEWSDESK_EMBEDDER": "hashing", "NEWSDESK_FEED_SCHEDULER": "false"}
+        with running_server(folder / "data", folder / "log", env) as base:
             yield base
     except ServerFailed as exc:
         pytest.fail(str(exc))
