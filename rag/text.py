@@ -271,7 +271,9 @@ def names(text: str) -> set[str]:
 # "Ferry Deal Is Ratified"); word sequences this similar (difflib ratio) are the same headline.
 HEADLINE_SIMILARITY = 0.85
 MIN_TITLE_CASE_WORDS = 3
-TITLE_CASE_SHARE = 0.8  # share of a line's content words that start with a capital or digit ("iPhone" does not)
+TITLE_CASE_SHARE = (
+    0.8  # share of a line's content words that start with a capital or digit ("iPhone" does not)
+)
 _TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 
