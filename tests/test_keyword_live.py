@@ -38,7 +38,9 @@ def test_an_update_replaces_only_that_articles_postings(
 
     target = next(a for a in sample_articles if a["id"] == "fict-008")
     old_tokens = set(tokenize([target["title"] + "\n" + target["body"]])[0])
-    target["body"] = target["body"] + " The Quarlbeck trophy was then repainted vermilion by the groundskeepers."
+    target["body"] = (
+        target["body"] + " The Quarlbeck trophy was then repainted vermilion by the groundskeepers."
+    )
     assert Ingestor(loaded).ingest([target]).updated == 1
 
     after = registry_frequencies(loaded.registry)
@@ -87,7 +89,8 @@ def test_a_registry_write_the_index_missed_is_caught_up(
         while not _owned_by(keyword, "Lindqvist 112th minute", "fict-008"):
             assert time.monotonic() < deadline, "the running reader never caught the index up"
             time.sleep(0.1)
-        assert _owned_by(reopened, "Lindqvist 112th minute", "fict-008")  # it sees the other's catch-up commit
+        # The other index sees the running reader's catch-up commit.
+        assert _owned_by(reopened, "Lindqvist 112th minute", "fict-008")
     finally:
         other.close()
 

@@ -101,6 +101,8 @@ def test_a_write_through_one_process_is_answered_by_the_others(
 
         assert http.delete("/v1/articles/fict-live-001").status_code == 204
         for base in readers:
-            seconds = wait_until(lambda b=base: not cites(b, "fict-live-001", "crimson"), f"deleted at {base}")
+            seconds = wait_until(
+                lambda b=base: not cites(b, "fict-live-001", "crimson"), f"deleted at {base}"
+            )
             print(f"deleted: {base} stopped answering from it after {seconds:.2f}s")
             assert httpx.get(f"{base}/v1/articles/fict-live-001").status_code == 404
