@@ -86,18 +86,25 @@ def ask_figures(asks: Sequence[Timed], seconds: float) -> dict[str, Any]:
 
 
 def summarise_live(record: Record, options: LiveOptions, elapsed_s: float) -> dict[str, Any]:
-    live_s = max(elapsed_s - options.read_only_s, 0.0)
-    windows = [(w.started, w.started + w.ms / 1000) for w in record.writes]
-    writing_s = sum(end - start for start, end in windows)
+    # Asks stop at the end of the live phase; the run may go on a little for the last probes.
+    end = min(elapsed_s, options.read_only_s + options.duration_s)
+    live_s = max(end - options.read_only_s, 0.0)
+    windows = _merged([(w.started, min(w.started + w.ms / 1000, end)) for w in record.writes])
+    writing_s = sum(stop - start for start, stop in windows)
+
+    def writing_at(moment: float) -> bool:
+        return any(start <= moment < stop for start, stop in windows)
+
     read_only = ask_figures([a for a in record.asks if a.started < options.read_only_s], options.read_only_s)
-    live = ask_figures([a for a in record.asks if a.started >= options.read_only_s], live_s)
-    writing = ask_figures(
-        [a for a in record.asks if any(start <= a.started < end for start, end in windows)], writing_s
-    )
+    live_asks = [a for a in record.asks if a.started >= options.read_only_s]
+    live = ask_figures(live_asks, live_s)
+    writing = ask_figures([a for a in live_asks if writing_at(a.started)], writing_s)
+    between = ask_figures([a for a in live_asks if not writing_at(a.started)], live_s - writing_s)
     ok_writes = [w.ms for w in record.writes if w.ok]
     return {
         "elapsed_s": round(elapsed_s, 1),
-        "asks": {"read_only": read_only, "live": live, "while_writing": writing},
+        "asks": {"read_only": read_only, "live": live, "while_writing": writing, "between_writes": between},
+        "writing_share_of_live": round(writing_s / live_s, 3) if live_s else None,
         "throughput_live_vs_read_only": round(live["per_s"] / read_only["per_s"], 3)
         if read_only["per_s"]
         else None,
@@ -122,6 +129,17 @@ def summarise_live(record: Record, options: LiveOptions, elapsed_s: float) -> di
         "errors": sum(not a.ok for a in record.asks) + sum(not w.ok for w in record.writes),
         "error_samples": [asdict(t) for t in [*record.asks, *record.writes] if not t.ok][:10],
     }
+
+
+def _merged(windows: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Overlapping (start, end) windows joined, so no moment counts twice."""
+    merged: list[tuple[float, float]] = []
+    for start, stop in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
+        else:
+            merged.append((start, stop))
+    return merged
 
 
 async def drive_live(

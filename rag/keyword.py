@@ -60,17 +60,17 @@ class KeywordIndex:
     def __init__(self, registry: Registry, directory: Path | None) -> None:
         self._registry = registry
         self._directory = directory
-        self._lock = threading.RLock()  # this process's writer and snapshot
+        # Two locks, so that a search never waits for a write: the writer's (then the lock file, across processes)
+        # and the snapshot's (held only to reload). A reader takes the writer's only without waiting.
+        self._write_lock = threading.Lock()
+        self._read_lock = threading.RLock()
         self._snapshot: Snapshot | None = None
         self._seen = -1  # the registry change the current snapshot was checked against
-        self._behind: tuple[int, float] | None = (
-            None  # (change applied, since when) while behind the registry
-        )
+        # While behind the registry: (the change the index has applied, since when).
+        self._behind: tuple[int, float] | None = None
         self._owners = ChunkOwners(registry)
-        if directory is not None:
-            shutil.rmtree(
-                directory.with_name("bm25"), ignore_errors=True
-            )  # the bm25s index of older versions
+        if directory is not None:  # the bm25s index of older versions
+            shutil.rmtree(directory.with_name("bm25"), ignore_errors=True)
         try:
             self._engine = TantivyIndex(directory)
         except ValueError:  # unreadable, or another schema: started afresh under the writer lock, built below
@@ -84,7 +84,7 @@ class KeywordIndex:
     @contextmanager
     def _writer(self, blocking: bool = True) -> Iterator[bool]:
         """The right to write the index, across threads and processes: yields False if not blocking and taken."""
-        if not self._lock.acquire(blocking=blocking):
+        if not self._write_lock.acquire(blocking=blocking):
             yield False
             return
         try:
@@ -104,7 +104,7 @@ class KeywordIndex:
                 finally:
                     fcntl.flock(handle, fcntl.LOCK_UN)
         finally:
-            self._lock.release()
+            self._write_lock.release()
 
     def sync(self, blocking: bool = True) -> bool:
         """Apply the registry's changes since the index's last one (all of it when the index is missing or of
@@ -123,7 +123,8 @@ class KeywordIndex:
                 self._apply(*changes)
             if latest > KEEP_CHANGES:
                 self._registry.prune_changes(latest - KEEP_CHANGES)
-            self._refresh(self._registry.change_seq(), catch_up=False)
+            with self._read_lock:
+                self._refresh(self._registry.change_seq(), catch_up=False)
         return True
 
     def _rebuild(self) -> None:
@@ -160,7 +161,7 @@ class KeywordIndex:
         snapshot = self._snapshot
         if snapshot is not None and latest == self._seen:
             return snapshot
-        with self._lock:
+        with self._read_lock:
             if self._snapshot is None or latest != self._seen:
                 self._refresh(latest, catch_up=True)
             assert self._snapshot is not None

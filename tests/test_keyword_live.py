@@ -4,6 +4,8 @@ date is not rebuilt."""
 
 from __future__ import annotations
 
+import fcntl
+import threading
 import time
 from collections import Counter
 from typing import Any
@@ -132,3 +134,31 @@ def test_tokenize_keeps_the_bm25s_rules() -> None:
 def _owned_by(keyword: KeywordIndex, query: str, article_id: str) -> bool:
     owners = keyword.owners()
     return any(owners.get(chunk_id) == article_id for chunk_id, _ in keyword.search(query, 10))
+
+
+def test_a_search_never_waits_for_a_writer(loaded: Services, sample_articles: list[dict[str, Any]]) -> None:
+    """Another process holds the index's writer lock: an ingest in this process waits for it after its registry
+    write, and searches meanwhile answer from the last commit instead of queueing behind the writer."""
+    keyword = loaded.retriever.keyword
+    target = next(a for a in sample_articles if a["id"] == "fict-008")
+    target["body"] += " The Quarlbeck trophy was then repainted vermilion by the groundskeepers."
+    lock_path = loaded.settings.data_dir / "keyword.lock"
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # "another process" is writing the index
+        writer = threading.Thread(target=lambda: Ingestor(loaded).ingest([target]))
+        writer.start()
+        deadline = time.monotonic() + 60
+        while "vermilion" not in loaded.registry.chunks_of("fict-008")[-1].text:
+            assert time.monotonic() < deadline, "the ingest never reached its registry write"
+            time.sleep(0.05)
+        searcher = threading.Thread(
+            target=lambda: [keyword.search("Quarlbeck vermilion", 5) for _ in range(20)]
+        )
+        searcher.start()
+        searcher.join(timeout=60)
+        assert not searcher.is_alive(), "a search waited for the writer"
+        assert writer.is_alive()  # still waiting for the lock file
+        assert not _owned_by(keyword, "Quarlbeck vermilion", "fict-008")  # the last commit: not yet indexed
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    writer.join(timeout=60)
+    assert _owned_by(keyword, "Quarlbeck vermilion", "fict-008")

@@ -83,6 +83,8 @@ def test_live_summary_splits_asks_by_phase_and_write_windows() -> None:
     assert (asks["live"]["n"], asks["live"]["errors"], asks["live"]["per_s"]) == (11, 1, 1.1)
     # Asks started while a write was in flight, 12-16 s and 17-18 s (a failed write counts too): 6 asks in 5 s.
     assert (asks["while_writing"]["n"], asks["while_writing"]["per_s"]) == (6, 1.2)
+    assert (asks["between_writes"]["n"], asks["between_writes"]["per_s"]) == (5, 1.0)  # 10, 11, 16, 18, 19
+    assert result["writing_share_of_live"] == 0.5
     assert result["throughput_live_vs_read_only"] == 1.1
     assert result["writes"] == {"n": 2, "errors": 1, "articles_each": 3, "p50_ms": 4000.0, "p95_ms": 4000.0}
     assert result["searchable"]["probed"] == 3 and result["searchable"]["from_commit_p95_ms"] == 300.0
