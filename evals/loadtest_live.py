@@ -89,7 +89,9 @@ def summarise_live(record: Record, options: LiveOptions, elapsed_s: float) -> di
     # Asks stop at the end of the live phase; the run may go on a little for the last probes.
     end = min(elapsed_s, options.read_only_s + options.duration_s)
     live_s = max(end - options.read_only_s, 0.0)
-    windows = _merged([(w.started, min(w.started + w.ms / 1000, end)) for w in record.writes])
+    windows = _merged(
+        [(w.started, min(w.started + w.ms / 1000, end)) for w in record.writes if w.started < end]
+    )
     writing_s = sum(stop - start for start, stop in windows)
 
     def writing_at(moment: float) -> bool:
@@ -197,7 +199,7 @@ async def drive_live(
             await asyncio.sleep(options.read_only_s)
             probes: list[asyncio.Task[None]] = []
             next_write = time.monotonic()
-            while next_write < end:
+            while next_write < end and time.monotonic() < end:  # a write running late may pass its slot
                 batch = [next(articles) for _ in range(options.write_batch)]
                 outcome, reply = await timed(http, "POST", "/v1/ingest", {"articles": batch})
                 record.writes.append(outcome)

@@ -72,7 +72,8 @@ def test_live_summary_splits_asks_by_phase_and_write_windows() -> None:
     options = LiveOptions(corpus=Path("c"), queries=Path("q"), out=Path("o"), read_only_s=10.0, write_batch=3)
     record = Record(
         asks=[Timed(float(t), 100.0 + t, 200) for t in range(20)] + [Timed(15.5, 5.0, 500, "boom")],
-        writes=[Timed(12.0, 4000.0, 200), Timed(17.0, 1000.0, 0, "ConnectError")],
+        # The third write started after the live phase (a late one): it counts as a write, not as a window.
+        writes=[Timed(12.0, 4000.0, 200), Timed(17.0, 1000.0, 0, "ConnectError"), Timed(21.0, 5000.0, 200)],
         visible_from_submit_ms=[4200.0, 4300.0],
         visible_from_commit_ms=[200.0, 300.0],
         probes_unseen=1,
@@ -86,7 +87,7 @@ def test_live_summary_splits_asks_by_phase_and_write_windows() -> None:
     assert (asks["between_writes"]["n"], asks["between_writes"]["per_s"]) == (5, 1.0)  # 10, 11, 16, 18, 19
     assert result["writing_share_of_live"] == 0.5
     assert result["throughput_live_vs_read_only"] == 1.1
-    assert result["writes"] == {"n": 2, "errors": 1, "articles_each": 3, "p50_ms": 4000.0, "p95_ms": 4000.0}
+    assert result["writes"] == {"n": 3, "errors": 1, "articles_each": 3, "p50_ms": 4000.0, "p95_ms": 5000.0}
     assert result["searchable"]["probed"] == 3 and result["searchable"]["from_commit_p95_ms"] == 300.0
     assert result["errors"] == 2 and [e["error"] for e in result["error_samples"]] == ["boom", "ConnectError"]
 
