@@ -135,6 +135,9 @@ class Ingestor:
         vectors = services.embedder.embed(texts)
         with self.write_lock():
             self._store(pending, chunked, vectors, report, progress)
+        # The keyword index follows the registry right away, so every process finds these articles at its next
+        # search (a crash before this line leaves the index behind; the next reader or writer catches it up).
+        services.retriever.keyword.sync()
 
     def _store(
         self,
@@ -179,6 +182,7 @@ class Ingestor:
         if chunk_ids is None:
             return False
         self.services.store.delete(chunk_ids)
+        self.services.retriever.keyword.sync()
         return True
 
 

@@ -29,9 +29,20 @@ def loadtest(
     store: Annotated[
         Path | None, typer.Option(help="Copy this built data dir instead of ingesting the corpus first")
     ] = None,
+    live: Annotated[
+        bool,
+        typer.Option(
+            help="Live mode: CLIENTS only ask; after --read-only seconds a writer posts --write-batch articles "
+            "every --write-every seconds for DURATION seconds; writes OUT/live.json"
+        ),
+    ] = False,
+    read_only: Annotated[float, typer.Option(min=1, help="Live mode: seconds of asks alone first")] = 60.0,
+    write_every: Annotated[float, typer.Option(min=1, help="Live mode: seconds between writes")] = 30.0,
+    write_batch: Annotated[int, typer.Option(min=1, help="Live mode: articles per write")] = 20,
 ) -> None:
     """Start a real server on 127.0.0.1 over a temporary store and drive it with concurrent clients that mix
-    /v1/ask and /v1/ingest; prints throughput, p50/p95/p99 and errors; writes OUT/load.json."""
+    /v1/ask and /v1/ingest; prints throughput, p50/p95/p99 and errors; writes OUT/load.json. With --live: asks
+    during a read-only phase and then under periodic writes, and how soon written articles are searchable."""
     from evals.loadtest import LoadOptions, print_load, run_load
     from evals.server import ServerFailed
 
@@ -39,6 +50,30 @@ def loadtest(
     if store is not None and not (store / "articles.sqlite3").exists():
         console.print(f"[red]error:[/red] {store} is not a newsdesk data dir (no articles.sqlite3)")
         raise typer.Exit(2)
+    if live:
+        from evals.loadtest_live import LiveOptions, print_live, run_live_load
+
+        live_options = LiveOptions(
+            corpus=corpus,
+            queries=queries,
+            out=out,
+            clients=clients,
+            read_only_s=read_only,
+            duration_s=duration,
+            write_every_s=write_every,
+            write_batch=write_batch,
+            held_back=max(held_back, write_batch),
+            limit_articles=limit_articles,
+            store=store,
+        )
+        try:
+            live_result = run_live_load(live_options, console)
+        except (ValueError, ServerFailed) as exc:
+            console.print(f"[red]error:[/red] {exc}", markup=False)
+            raise typer.Exit(1) from None
+        print_live(live_result, Console())
+        typer.echo(f"wrote {out / 'live.json'}")
+        raise typer.Exit(1 if live_result["load"]["errors"] else 0)
     options = LoadOptions(
         corpus=corpus,
         queries=queries,

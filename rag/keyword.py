@@ -1,145 +1,197 @@
-"""bm25s adapter: the keyword half of hybrid retrieval.
+"""The keyword half of hybrid retrieval: BM25 over a tantivy index that follows the registry article by article.
 
-The index is derived from the registry's chunk rows and persisted under ``DATA_DIR/bm25`` stamped with the registry
-generation it was built from; whenever the registry changes (ingest, update, delete) the next search rebuilds it, so
-keyword hits can never name a chunk that the registry no longer holds.
+The registry logs every article write (``article_changes``). Whoever writes articles calls ``sync`` afterwards: it
+takes the index's one writer (a lock file beside the index; tantivy allows one IndexWriter per folder), replaces
+the documents of the articles changed since the change the index last applied, and commits them together with that
+change number. Every process reads the index: a search first compares the registry's latest change with the one it
+last saw (one SQLite lookup) and reloads tantivy's searcher when they differ, so a write in any process is visible
+in every other at its next search. An index that stays behind the registry (a writer that died between its
+registry write and its commit) is caught up by the next reader that finds the writer free, one article at a time.
+A full build happens only when the index is missing or of another format, when the index is opened.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import fcntl
+import re
 import shutil
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-import bm25s
-import numpy as np
 import Stemmer
 
+from rag.keyword_owners import ChunkOwners
 from rag.registry import Registry
+from rag.tantivy_index import ChunkDoc, Marker, Snapshot, TantivyIndex
 
 _STEMMER = Stemmer.Stemmer("english")
-# Names how the persisted index was built; a different value (new parameters, new document text) forces a rebuild.
-INDEX_FORMAT = "title+chunk;k1=1.2;b=0.75;stem=english"
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+# bm25s's English stopwords (the list the index used before tantivy; MRR@10 was measured with it).
+# fmt: off
+_STOPWORDS = frozenset([
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of",
+    "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with",
+])
+# fmt: on
+# Names how the index was built; a different value (new tokens, new document text) means a full rebuild.
+# tantivy scores BM25 with k1=1.2, b=0.75: the parameters measured best with bm25s (MRR@10 0.679 on the dev split;
+# k1 1.5: 0.674, 2.0: 0.670).
+INDEX_FORMAT = "tantivy;title+chunk;bm25 k1=1.2 b=0.75;stem=english;stop=bm25s-en"
+# A reader finding the index behind the registry for this long catches it up itself (the writer normally commits
+# within milliseconds of its registry write; one that died never will).
+CATCH_UP_AFTER_S = 1.0
+# Registry changes kept after the index applied them, for in-memory indexes of other processes that lag behind.
+KEEP_CHANGES = 10_000
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
-    tokens = bm25s.tokenize(
-        texts, stopwords="en", stemmer=_STEMMER.stemWords, return_ids=False, show_progress=False
-    )
-    return [list(t) for t in tokens]
+    """Lower-cased words of two or more characters, stopwords dropped, Snowball English stems (as bm25s did)."""
+    result = []
+    for text in texts:
+        words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+        result.append(list(_STEMMER.stemWords(words)) if words else [])
+    return result
 
 
 class KeywordIndex:
     def __init__(self, registry: Registry, directory: Path | None) -> None:
         self._registry = registry
         self._directory = directory
-        self._lock = threading.Lock()
-        self._generation = -1
-        self._model: bm25s.BM25 | None = None
-        self._chunk_ids: list[str] = []
-        self._article_ids: list[str] = []
-        self._owners: tuple[list[str] | None, dict[str, str]] = (None, {})
-        self._article_positions: tuple[list[str] | None, dict[str, np.ndarray]] = (None, {})
+        # Two locks, so that a search never waits for a write: the writer's (then the lock file, across processes)
+        # and the snapshot's (held only to reload). A reader takes the writer's only without waiting.
+        self._write_lock = threading.Lock()
+        self._read_lock = threading.RLock()
+        self._snapshot: Snapshot | None = None
+        self._seen = -1  # the registry change the current snapshot was checked against
+        # While behind the registry: (the change the index has applied, since when).
+        self._behind: tuple[int, float] | None = None
+        self._owners = ChunkOwners(registry)
+        if directory is not None:  # the bm25s index of older versions
+            shutil.rmtree(directory.with_name("bm25"), ignore_errors=True)
+        try:
+            self._engine = TantivyIndex(directory)
+        except ValueError:  # unreadable, or another schema: started afresh under the writer lock, built below
+            with self._writer():
+                try:
+                    self._engine = TantivyIndex(directory)  # another process may have just done so
+                except ValueError:
+                    self._engine = TantivyIndex(directory, fresh=True)
+        self.sync()
 
-    def _current(self) -> tuple[bm25s.BM25 | None, list[str], list[str]]:
-        generation = self._registry.generation()
-        with self._lock:
-            if generation != self._generation:
-                if not self._load(generation):
-                    self._build(generation)
-                self._generation = generation
-            return self._model, self._chunk_ids, self._article_ids
-
-    def _build(self, generation: int) -> None:
-        chunks = self._registry.all_chunks()
-        self._chunk_ids = [c.id for c in chunks]
-        self._article_ids = [c.article_id for c in chunks]
-        if not chunks:
-            self._model = None
+    @contextmanager
+    def _writer(self, blocking: bool = True) -> Iterator[bool]:
+        """The right to write the index, across threads and processes: yields False if not blocking and taken."""
+        if not self._write_lock.acquire(blocking=blocking):
+            yield False
             return
-        # k1=1.2 measured best on the MultiHop-RAG dev split (MRR@10 0.679; 1.5: 0.674, 2.0: 0.670, 0.9/b=0.4: 0.675).
-        model = bm25s.BM25(k1=1.2, b=0.75)
-        # The title is indexed with every chunk of its article: it names the story the chunk belongs to.
-        titles = self._registry.titles()
-        model.index(
-            tokenize([f"{titles.get(c.article_id, '')}\n{c.text}" for c in chunks]), show_progress=False
-        )
-        self._model = model
-        if self._directory is not None:
-            self._save(model, generation)
-
-    def _save(self, model: bm25s.BM25, generation: int) -> None:
-        """Persist the index for the next start. Several processes may share the data dir (API workers beside a
-        Chroma server), so each writes its own temporary folder and a lost race to publish it is harmless: the
-        persisted index is only a cache, stamped with the registry generation it was built from."""
-        assert self._directory is not None
-        tmp = self._directory.with_name(f"{self._directory.name}.tmp-{os.getpid()}-{threading.get_ident()}")
         try:
-            shutil.rmtree(tmp, ignore_errors=True)
-            model.save(str(tmp), show_progress=False)
-            (tmp / "newsdesk.json").write_text(
-                json.dumps(
-                    {
-                        "generation": generation,
-                        "format": INDEX_FORMAT,
-                        "chunk_ids": self._chunk_ids,
-                        "article_ids": self._article_ids,
-                    }
-                )
-            )
-            shutil.rmtree(self._directory, ignore_errors=True)
-            tmp.rename(self._directory)
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)  # another process published first; ours stays in memory
+            if self._directory is None:
+                yield True
+                return
+            path = self._directory.with_name(f"{self._directory.name}.lock")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+                except BlockingIOError:
+                    yield False
+                    return
+                try:
+                    yield True
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            self._write_lock.release()
 
-    def _load(self, generation: int) -> bool:
-        if self._directory is None:
-            return False
-        stamp_path = self._directory / "newsdesk.json"
-        try:
-            stamp = json.loads(stamp_path.read_text())
-            if stamp.get("generation") != generation or stamp.get("format") != INDEX_FORMAT:
+    def sync(self, blocking: bool = True) -> bool:
+        """Apply the registry's changes since the index's last one (all of it when the index is missing or of
+        another format); False when not blocking and another writer holds the index."""
+        with self._writer(blocking) as acquired:
+            if not acquired:
                 return False
-            model = bm25s.BM25.load(str(self._directory), show_progress=False)
-            # Another process may replace the folder while this one reads it: the stamp must be unchanged after
-            # the load, and the model must index exactly the stamped chunks.
-            if json.loads(stamp_path.read_text()) != stamp or _doc_count(model) != len(stamp["chunk_ids"]):
-                return False
-        except (OSError, ValueError, KeyError):
-            return False  # missing, half-replaced or unreadable: rebuild from the registry
-        self._model = model
-        self._chunk_ids = list(stamp["chunk_ids"])
-        self._article_ids = list(stamp["article_ids"])
+            marker = self._engine.snapshot().marker
+            latest = self._registry.change_seq()
+            changes = None
+            if marker is not None and marker.format == INDEX_FORMAT and marker.seq <= latest:
+                changes = self._registry.changed_since(marker.seq)
+            if changes is None:
+                self._rebuild()
+            elif changes[0]:
+                self._apply(*changes)
+            if latest > KEEP_CHANGES:
+                self._registry.prune_changes(latest - KEEP_CHANGES)
+            with self._read_lock:
+                self._refresh(self._registry.change_seq(), catch_up=False)
         return True
 
-    def owners(self) -> dict[str, str]:
-        """chunk id → article id for every indexed chunk (kept in step with the registry like the index)."""
-        _, chunk_ids, article_ids = self._current()
-        if self._owners[0] is not chunk_ids:
-            self._owners = (chunk_ids, dict(zip(chunk_ids, article_ids, strict=True)))
-        return self._owners[1]
+    def _rebuild(self) -> None:
+        latest = (
+            self._registry.change_seq()
+        )  # read before the rows: a later change is applied again next time
+        titles = self._registry.titles()
+        chunks = self._registry.all_chunks()
+        texts = tokenize([f"{titles.get(c.article_id, '')}\n{c.text}" for c in chunks])
+        by_article: dict[str, list[ChunkDoc]] = {}
+        for chunk, tokens in zip(chunks, texts, strict=True):
+            by_article.setdefault(chunk.article_id, []).append(ChunkDoc(chunk.id, tokens))
+        with self._engine.writer() as writer:
+            writer.clear()
+            for article_id, docs in by_article.items():
+                writer.add_article(article_id, docs)
+            writer.set_marker(Marker(latest, INDEX_FORMAT))
 
-    def _positions(self, article_ids: list[str]) -> dict[str, np.ndarray]:
-        """article id → positions of its chunks in the index (rebuilt with the index, like ``owners``)."""
-        if self._article_positions[0] is not article_ids:
-            grouped: dict[str, list[int]] = {}
-            for position, article_id in enumerate(article_ids):
-                grouped.setdefault(article_id, []).append(position)
-            arrays = {a: np.asarray(p, dtype=np.int64) for a, p in grouped.items()}
-            self._article_positions = (article_ids, arrays)
-        return self._article_positions[1]
+    def _apply(self, article_ids: list[str], latest: int) -> None:
+        articles = self._registry.articles_by_id(article_ids)
+        with self._engine.writer() as writer:
+            for article_id in article_ids:
+                article = articles.get(article_id)
+                chunks = self._registry.chunks_of(article_id) if article is not None else []
+                title = article.title if article is not None else ""
+                tokens = tokenize([f"{title}\n{c.text}" for c in chunks])
+                writer.replace_article(
+                    article_id, [ChunkDoc(c.id, t) for c, t in zip(chunks, tokens, strict=True)]
+                )
+            writer.set_marker(Marker(latest, INDEX_FORMAT))
+
+    def _current(self) -> Snapshot:
+        latest = self._registry.change_seq()
+        snapshot = self._snapshot
+        if snapshot is not None and latest == self._seen:
+            return snapshot
+        with self._read_lock:
+            if self._snapshot is None or latest != self._seen:
+                self._refresh(latest, catch_up=True)
+            assert self._snapshot is not None
+            return self._snapshot
+
+    def _refresh(self, latest: int, catch_up: bool) -> None:
+        snapshot = self._engine.snapshot()
+        applied = snapshot.marker.seq if snapshot.marker is not None else -1
+        if applied >= latest:
+            self._seen, self._behind = latest, None
+        elif self._behind is None or self._behind[0] != applied:
+            self._behind = (
+                applied,
+                time.monotonic(),
+            )  # keep checking: the writer is probably about to commit
+        elif catch_up and time.monotonic() - self._behind[1] > CATCH_UP_AFTER_S and self.sync(blocking=False):
+            return  # no progress for a while and the writer is free: sync refreshed the snapshot
+        self._snapshot = snapshot
+        self._owners.advance()
+
+    def owners(self) -> dict[str, str]:
+        """chunk id → article id for every registered chunk (advanced with the index, change by change)."""
+        self._current()
+        return self._owners.map
 
     def document_frequencies(self, terms: list[str]) -> tuple[dict[str, int], int]:
         """How many indexed chunks hold each (stemmed) term, and how many chunks there are: IDF for the rerank."""
-        model, chunk_ids, _ = self._current()
-        if model is None:
-            return {}, 0
-        vocab: dict[str, int] = model.vocab_dict
-        indptr = model.scores["indptr"]  # term-major index: a term's postings are indptr[id]:indptr[id + 1]
-        counts = {t: int(indptr[vocab[t] + 1] - indptr[vocab[t]]) for t in terms if t in vocab}
-        return counts, len(chunk_ids)
+        snapshot = self._current()
+        counts = {t: snapshot.document_frequency(t) for t in dict.fromkeys(terms)}
+        return {t: n for t, n in counts.items() if n}, snapshot.chunks
 
     def search(self, query: str, k: int, allowed_articles: set[str] | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, BM25 score) pairs with a positive score, optionally within some articles."""
@@ -148,30 +200,7 @@ class KeywordIndex:
     def search_many(
         self, query: str, k: int, allowed: list[set[str] | None]
     ) -> list[list[tuple[str, float]]]:
-        """One top-k list per allowed-article set (None: all), scoring the query only once."""
-        model, chunk_ids, article_ids = self._current()
-        query_tokens = tokenize([query])[0] if model is not None else []
-        if model is None or not query_tokens:
-            return [[] for _ in allowed]
-        scores = np.asarray(model.get_scores(query_tokens), dtype=np.float32)
-        positions = self._positions(article_ids)
-        results = []
-        for articles in allowed:
-            masked = scores
-            if articles is not None:
-                # Index the article's chunk positions rather than np.isin over every chunk's owner: the latter
-                # cost ~6 ms a question (per-outlet and per-day sub-searches each mask the whole index).
-                masked = np.zeros_like(scores)
-                keep = [positions[a] for a in articles if a in positions]
-                if keep:
-                    rows = np.concatenate(keep)
-                    masked[rows] = scores[rows]
-            top_k = min(k, len(masked))
-            top = np.argpartition(-masked, top_k - 1)[:top_k]
-            top = top[np.argsort(-masked[top])]
-            results.append([(chunk_ids[i], float(masked[i])) for i in top if masked[i] > 0])
-        return results
-
-
-def _doc_count(model: bm25s.BM25) -> int:
-    return int(model.scores["num_docs"])
+        """One top-k list per allowed-article set (None: all)."""
+        snapshot = self._current()
+        tokens = tokenize([query])[0]
+        return [snapshot.search(tokens, k, articles) for articles in allowed]

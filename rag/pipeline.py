@@ -85,7 +85,7 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
     embedder = embedder or build_embedder(settings)
     registry = Registry(settings.registry_path)
     store = VectorStore(settings, embedder.name, embedder.dim)
-    keyword = KeywordIndex(registry, settings.data_dir / "bm25")
+    keyword = KeywordIndex(registry, settings.data_dir / "keyword")
     return Services(
         settings=settings,
         registry=registry,

@@ -2,7 +2,7 @@
 
 Chroma holds the vectors; this holds article bodies, metadata, content hashes and chunk offsets. An article's row and
 its chunk rows change in one transaction, so a retrieved chunk id that is not here (an orphan from an interrupted
-ingest, or an old version being replaced) is never shown, and the keyword index is rebuilt from these rows.
+ingest, or an old version being replaced) is never shown, and the keyword index follows these rows (article_changes).
 """
 
 from __future__ import annotations
@@ -35,6 +35,15 @@ CREATE TABLE IF NOT EXISTS stories (
     signature BLOB NOT NULL, duplicate_of TEXT
 );
 CREATE INDEX IF NOT EXISTS stories_duplicate_of ON stories(duplicate_of);
+-- Every article write, in order, logged by triggers in the writing transaction itself: derived indexes (the
+-- keyword index) apply the articles changed since the change they last applied, whichever path wrote them.
+CREATE TABLE IF NOT EXISTS article_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS article_changes_insert AFTER INSERT ON articles
+BEGIN INSERT INTO article_changes (article_id) VALUES (NEW.id); END;
+CREATE TRIGGER IF NOT EXISTS article_changes_update AFTER UPDATE ON articles
+BEGIN INSERT INTO article_changes (article_id) VALUES (NEW.id); END;
+CREATE TRIGGER IF NOT EXISTS article_changes_delete AFTER DELETE ON articles
+BEGIN INSERT INTO article_changes (article_id) VALUES (OLD.id); END;
 """
 
 
@@ -155,6 +164,36 @@ class Registry:
             row = self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         return 0 if row is None else int(row["value"])
 
+    def change_seq(self) -> int:
+        """The number of the latest article change (0: none logged); a cheap check for derived indexes."""
+        with self._lock:
+            row = self._conn.execute("SELECT MAX(seq) FROM article_changes").fetchone()
+        return int(row[0] or 0)
+
+    def changed_since(self, seq: int) -> tuple[list[str], int] | None:
+        """The articles changed after change ``seq`` and the latest change number; None when that history was
+        pruned (the caller rebuilds from all rows). Read the changes before the rows they point at: a row read
+        later is at least as new as its change."""
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'changes_pruned_through'").fetchone()
+            if row is not None and seq < int(row[0]):
+                return None
+            rows = self._conn.execute(
+                "SELECT seq, article_id FROM article_changes WHERE seq > ? ORDER BY seq", (seq,)
+            ).fetchall()
+        latest = int(rows[-1][0]) if rows else max(seq, self.change_seq())
+        return list(dict.fromkeys(str(r[1]) for r in rows)), latest
+
+    def prune_changes(self, through: int) -> None:
+        """Forget changes up to ``through`` (a reader still behind them rebuilds in full)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM article_changes WHERE seq <= ?", (through,))
+            db.execute(
+                "INSERT INTO meta VALUES ('changes_pruned_through', ?) ON CONFLICT(key) DO UPDATE SET "
+                "value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                (str(through),),
+            )
+
     def article(self, article_id: str) -> Article | None:
         with self._lock:
             row = self._conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -239,6 +278,11 @@ class Registry:
     def titles(self) -> dict[str, str]:
         with self._lock:
             return {str(r[0]): str(r[1]) for r in self._conn.execute("SELECT id, title FROM articles")}
+
+    def chunk_owners(self) -> dict[str, str]:
+        """chunk id → article id for every chunk."""
+        with self._lock:
+            return {str(r[0]): str(r[1]) for r in self._conn.execute("SELECT id, article_id FROM chunks")}
 
     def all_chunk_ids(self) -> set[str]:
         with self._lock:

@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console
 
 from evals.loadtest import LoadOptions, Outcome, ingest_bodies, percentile, run_load, summarise
+from evals.loadtest_live import LiveOptions, Record, Timed, run_live_load, summarise_live
 
 
 def test_summary_counts_errors_and_takes_percentiles_of_successes_only() -> None:
@@ -65,3 +66,58 @@ def test_short_load_against_a_real_server(tmp_path: Path, sample_articles: list[
     assert load["errors"] == 0, load["error_samples"]
     assert load["ops"]["ask"]["n"] > 0 and load["ops"]["ingest"]["n"] > 0
     assert json.loads((tmp_path / "out" / "load.json").read_text())["load"]["requests"] == load["requests"]
+
+
+def test_live_summary_splits_asks_by_phase_and_write_windows() -> None:
+    options = LiveOptions(corpus=Path("c"), queries=Path("q"), out=Path("o"), read_only_s=10.0, write_batch=3)
+    record = Record(
+        asks=[Timed(float(t), 100.0 + t, 200) for t in range(20)] + [Timed(15.5, 5.0, 500, "boom")],
+        # The third write started after the live phase (a late one): it counts as a write, not as a window.
+        writes=[Timed(12.0, 4000.0, 200), Timed(17.0, 1000.0, 0, "ConnectError"), Timed(21.0, 5000.0, 200)],
+        visible_from_submit_ms=[4200.0, 4300.0],
+        visible_from_commit_ms=[200.0, 300.0],
+        probes_unseen=1,
+    )
+    result = summarise_live(record, options, elapsed_s=20.0)
+    asks = result["asks"]
+    assert (asks["read_only"]["n"], asks["read_only"]["per_s"]) == (10, 1.0)
+    assert (asks["live"]["n"], asks["live"]["errors"], asks["live"]["per_s"]) == (11, 1, 1.1)
+    # Asks started while a write was in flight, 12-16 s and 17-18 s (a failed write counts too): 6 asks in 5 s.
+    assert (asks["while_writing"]["n"], asks["while_writing"]["per_s"]) == (6, 1.2)
+    assert (asks["between_writes"]["n"], asks["between_writes"]["per_s"]) == (5, 1.0)  # 10, 11, 16, 18, 19
+    assert result["writing_share_of_live"] == 0.5
+    assert result["throughput_live_vs_read_only"] == 1.1
+    assert result["writes"] == {"n": 3, "errors": 1, "articles_each": 3, "p50_ms": 4000.0, "p95_ms": 5000.0}
+    assert result["searchable"]["probed"] == 3 and result["searchable"]["from_commit_p95_ms"] == 300.0
+    assert result["errors"] == 2 and [e["error"] for e in result["error_samples"]] == ["boom", "ConnectError"]
+
+
+@pytest.mark.server
+@pytest.mark.integration
+def test_short_live_load_against_a_real_server(tmp_path: Path, sample_articles: list[dict[str, Any]]) -> None:
+    corpus = tmp_path / "corpus.json"
+    corpus.write_text(json.dumps(sample_articles), encoding="utf-8")
+    queries = tmp_path / "queries.json"
+    queries.write_text(
+        json.dumps([{"query": "How high did the Tamsin River crest?", "answer": "", "question_type": "x"}]),
+        encoding="utf-8",
+    )
+    options = LiveOptions(
+        corpus=corpus,
+        queries=queries,
+        out=tmp_path / "out",
+        clients=3,
+        read_only_s=2,
+        duration_s=4,
+        write_every_s=2,
+        write_batch=2,
+        held_back=4,
+        probes=2,
+    )
+    result = run_live_load(options, Console(quiet=True))
+    load = result["load"]
+    assert result["store"]["articles"] == 12
+    assert load["errors"] == 0, load["error_samples"]
+    assert load["asks"]["read_only"]["n"] > 0 and load["asks"]["live"]["n"] > 0 and load["writes"]["n"] >= 2
+    assert load["searchable"]["probed"] >= 4
+    assert json.loads((tmp_path / "out" / "live.json").read_text())["mode"] == "live"
