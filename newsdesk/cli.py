@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import rag  # noqa: F401  (sets the no-telemetry environment before any SDK import)
 from newsdesk.chat_cli import chat
 from newsdesk.loadtest_cli import loadtest
+from newsdesk.models_cli import models_app
 from newsdesk.output import console, require_existing
 from newsdesk.summarize_cli import eval_summaries, summarize
 from rag.settings import Settings
@@ -26,6 +27,7 @@ eval_app = typer.Typer(
     help="Evaluation suites over real news (writes DIR/summary.json).", no_args_is_help=True
 )
 app.add_typer(eval_app, name="eval")
+app.add_typer(models_app, name="models")
 
 
 def _progress() -> Progress:

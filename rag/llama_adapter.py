@@ -11,6 +11,25 @@ from typing import Any
 from rag.llms import WriterUnavailable
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2 = "smollm2-135m"  # the tiny packaged model of the writer-plumbing tests: fast, but not a usable writer
+
+
+def local_model_file(name: str, explicit: Path | None, models_dir: Path) -> tuple[Path, int]:
+    """The GGUF file of the configured local model and the answer prompt version written for it.
+
+    An explicit path is used as given (with the answer-first prompt); a known model assembled from packaged parts
+    (``rag.local_models``) is verified against its published sha256 first and refused if it does not match."""
+    from rag.local_models import ModelHashMismatch, ModelNotInstalled, model_spec, verified_path
+
+    if explicit is not None:
+        return explicit, 2
+    if name == SMOLLM2:
+        return packaged_model_path(), 1
+    try:
+        model = model_spec(name)
+        return verified_path(model, models_dir), model.answer_prompt
+    except (ModelNotInstalled, ModelHashMismatch) as exc:
+        raise WriterUnavailable(str(exc)) from exc
 
 
 def packaged_model_path() -> Path:
