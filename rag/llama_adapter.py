@@ -53,6 +53,7 @@ class LlamaCompletion:
             raise WriterUnavailable(f"model file {path} does not exist")
         self.name = f"local:{path.stem}"
         self._llama: Any = Llama(model_path=str(path), n_ctx=ctx, n_threads=threads, verbose=False, seed=0)
+        self.last_usage: dict[str, int] = {}
         self._lock = threading.Lock()  # one llama context is not safe to use from two threads at once
 
     def complete(self, system: str, user: str, max_tokens: int) -> str:
@@ -62,6 +63,9 @@ class LlamaCompletion:
                 max_tokens=max_tokens,
                 temperature=0.0,
             )
+        # Token counts of the last reply, for benchmarks (the system prompt's tokens are reused from the previous
+        # call by llama-cpp-python's prefix cache, so prompt_tokens overstates what was evaluated).
+        self.last_usage = dict(result.get("usage") or {})
         return str(result["choices"][0]["message"]["content"] or "")
 
     def stream(self, system: str, user: str, max_tokens: int) -> Iterator[str]:

