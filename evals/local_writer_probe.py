@@ -105,7 +105,9 @@ def main() -> None:
         "write_s_p95": round(writes[min(len(writes) - 1, round(0.95 * (len(writes) - 1)))], 2),
         "write_cpu_s_p50": round(statistics.median(r["write_cpu_s"] for r in records), 2),
         "total_s_p50": round(statistics.median(r["write_s"] + r["retrieve_s"] for r in records), 2),
-        "verdicts": {v: sum(r["verdict"] == v for r in records) for v in sorted({r["verdict"] for r in records})},
+        "verdicts": {
+            v: sum(r["verdict"] == v for r in records) for v in sorted({r["verdict"] for r in records})
+        },
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
         "threads": settings.local_threads,

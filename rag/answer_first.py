@@ -1,12 +1,14 @@
-"""The answer-first writer (prompts/answer.v2.*): the model replies
+"""The answer-first writer (prompts/answer.v2.*): the model replies with one line
 
-    ANSWER: <short phrase copied from a passage [n] | Yes [n] | No [n] | NOT FOUND>
-    EVIDENCE: <one or two short sentences, each ending with [n]>
+    ANSWER: <short phrase copied from a passage | Yes | No | NOT FOUND> [n]
 
 and the reply becomes a Draft: the short answer located verbatim in the passage it cites (offsets in that chunk's
-text), the evidence sentences with their citations, a refusal for NOT FOUND, and an answerability score. The parser
-is tolerant (labels in any case or in bold, a missing label, quotes, trailing full stops), because a 1.5B model's
-format drifts; what it cannot read becomes no short answer, never an invented one.
+text), one evidence sentence taken from that passage by the code (the sentence holding the phrase; for Yes/No the
+passage's sentence most relevant to the question), a refusal for NOT FOUND, and an answerability score. Evidence is
+not generated: it comes after the answer, so it cannot improve it, and writing it cost ~50 tokens (2-3 s on 2 cores)
+per question; an ``EVIDENCE:`` line, if the model writes one anyway, is read. The parser is tolerant (labels in any
+case or in bold, a missing label, quotes, trailing full stops), because a 1.5B model's format drifts; what it cannot
+read becomes no short answer, never an invented one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 from rag.context_select import render_excerpts, select_sentences
 from rag.llms import Completion, ModelWriter, Prompt, parse_cited_text
@@ -34,6 +36,19 @@ _YES_NO = re.compile(r"^(yes|no)\b(?![-'’])", re.I)
 _QUOTES = "\"'“”‘’«»`"
 _FOLD = {"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "\u00a0": " "}
 REFUSAL = "The passages do not state the answer to this question."
+ANSWER_LABEL = "ANSWER:"
+UNLABELLED_ANSWER_WORDS = 6  # a first line this short without a label is the answer line, a longer one a sentence
+NOT_FOUND_WORDS = ("NOT", "Not found")
+
+
+@runtime_checkable
+class ScoredCompletion(Protocol):
+    """A completion that also reports the probability that the reply's first token after ``after`` begins one
+    of ``words`` (``rag.llama_adapter.LlamaCompletion``)."""
+
+    def complete_scored(
+        self, system: str, user: str, max_tokens: int, after: str, words: Sequence[str]
+    ) -> tuple[str, float | None]: ...
 
 
 @dataclass
@@ -57,7 +72,16 @@ def parse_reply(text: str) -> Reply:
         body = text[matches[0].end() :] if matches else text
         if _NOT_FOUND.match(body.strip().strip(_QUOTES)):
             return Reply("not_found")
-        return Reply("none", evidence=parse_cited_text(body))
+        first = _MARKER.sub("", body.strip().split("\n", 1)[0]).strip()
+        length = len(first.split())
+        if (
+            matches
+            or not first
+            or length > UNLABELLED_ANSWER_WORDS
+            or (length >= 4 and first.endswith((".", "!", "?")))  # a sentence, not a phrase
+        ):
+            return Reply("none", evidence=parse_cited_text(body))
+        sections["answer"] = body.strip()  # the label left out: "Kofi Lindqvist [1]" is still the answer line
     answer_text = sections["answer"]
     first_line, _, rest = answer_text.partition("\n")
     evidence_text = sections.get("evidence", "") or rest
@@ -109,16 +133,33 @@ def _normalise(text: str) -> tuple[str, list[int]]:
     return "".join(out), index
 
 
-def build_draft(reply: Reply, passages: Sequence[Passage], writer: str, prompt_id: str | None) -> Draft:
-    """The Draft of a parsed reply; the short answer only where its text stands in a passage it cites."""
+def build_draft(
+    reply: Reply,
+    passages: Sequence[Passage],
+    writer: str,
+    prompt_id: str | None,
+    question: str = "",
+    not_found_probability: float | None = None,
+) -> Draft:
+    """The Draft of a parsed reply; the short answer only where its text stands in a passage it cites.
+
+    ``answerability`` is 1 - the probability the model gave to NOT FOUND at the answer's first token when known,
+    else its decision (1.0 answered, 0.0 NOT FOUND)."""
+    decided = {"not_found": 0.0, "none": None}.get(reply.kind, 1.0)
+    answerability = decided if not_found_probability is None else round(1.0 - not_found_probability, 4)
     if reply.kind == "not_found":
-        return Draft(sentences=[], writer=writer, prompt_id=prompt_id, answerability=0.0, refusal=REFUSAL)
-    answerability = None if reply.kind == "none" else 1.0
+        return Draft(
+            sentences=[], writer=writer, prompt_id=prompt_id, answerability=answerability, refusal=REFUSAL
+        )
     if not passages:  # streamed text drafted without its passages: nothing to place a short answer in
-        return Draft(sentences=reply.evidence, writer=writer, prompt_id=prompt_id, answerability=answerability)
+        return Draft(
+            sentences=reply.evidence, writer=writer, prompt_id=prompt_id, answerability=answerability
+        )
     valid = range(1, len(passages) + 1)
     evidence = [
-        s.model_copy(update={"passages": [n for n in s.passages if n in valid]}) for s in reply.evidence
+        s.model_copy(update={"passages": [n for n in s.passages if n in valid]})
+        for s in reply.evidence
+        if s.passages  # an uncited or cut-off sentence cannot be checked
     ]
     cited = [n for n in reply.answer_cites if n in valid] or [n for s in evidence for n in s.passages]
     short: DraftShortAnswer | None = None
@@ -132,9 +173,16 @@ def build_draft(reply: Reply, passages: Sequence[Passage], writer: str, prompt_i
                 if not evidence:  # the sentence holding the phrase is its evidence
                     evidence = [_sentence_around(text, span, n)]
                 break
-    elif reply.kind in ("yes", "no") and evidence and evidence[0].passages:
-        n = evidence[0].passages[0]
-        start, end = _deciding_span(evidence[0].text, passages[n - 1].chunk.text)
+    elif reply.kind in ("yes", "no") and cited:
+        n = cited[0]
+        text = passages[n - 1].chunk.text
+        if evidence:
+            start, end = _deciding_span(evidence[0].text, text)
+        else:
+            best = select_sentences(question, [passages[n - 1]], max_sentences=1)
+            start, end = (best[0].start, best[0].end) if best else (0, 0)
+            if end > start:
+                evidence = [DraftSentence(text=text[start:end], passages=[n])]
         short = DraftShortAnswer(text=reply.answer, passage=n, start=start, end=end)
     return Draft(
         sentences=evidence,
@@ -160,7 +208,9 @@ def _deciding_span(claim: str, text: str) -> tuple[int, int]:
     terms = set(content_terms(claim))
     best = max(
         split_sentences(text),
-        key=lambda s: len(terms & set(content_terms(s.text))) / (len(terms | set(content_terms(s.text))) or 1),
+        key=lambda s: (
+            len(terms & set(content_terms(s.text))) / (len(terms | set(content_terms(s.text))) or 1)
+        ),
         default=None,
     )
     return (best.start, best.end) if best is not None else (0, 0)
@@ -170,10 +220,18 @@ class AnswerFirstWriter(ModelWriter):
     """A ModelWriter with the answer-first prompt over the question's most relevant sentences only."""
 
     def __init__(
-        self, completion: Completion, prompt: Prompt, max_tokens: int = 96, max_sentences: int = 8
+        self,
+        completion: Completion,
+        prompt: Prompt,
+        max_tokens: int = 256,
+        max_sentences: int = 6,
+        answer_tokens: int = 48,
     ) -> None:
+        # max_tokens stays the budget of other prompts through this writer's completion (summaries); one answer
+        # line needs far fewer, and a model that runs on is cut off early.
         super().__init__(completion, prompt, max_tokens)
         self.max_sentences = max_sentences
+        self.answer_tokens = answer_tokens
 
     def user_message(self, question: str, passages: Sequence[Passage]) -> str:
         excerpts = select_sentences(question, passages, self.max_sentences)
@@ -182,18 +240,24 @@ class AnswerFirstWriter(ModelWriter):
     def write(self, question: str, passages: Sequence[Passage]) -> Draft:
         if not passages:
             return Draft(sentences=[], writer=self.name, prompt_id=self.prompt_id)
-        text = self.completion.complete(
-            self.prompt.system, self.user_message(question, passages), self.max_tokens
+        user = self.user_message(question, passages)
+        if isinstance(self.completion, ScoredCompletion):
+            text, not_found = self.completion.complete_scored(
+                self.prompt.system, user, self.answer_tokens, ANSWER_LABEL, NOT_FOUND_WORDS
+            )
+            return build_draft(parse_reply(text), passages, self.name, self.prompt_id, question, not_found)
+        return self.draft(
+            self.completion.complete(self.prompt.system, user, self.answer_tokens), passages, question
         )
-        return self.draft(text, passages)
 
     def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str]:
         if not passages:
             return iter(())
         return self.completion.stream(
-            self.prompt.system, self.user_message(question, passages), self.max_tokens
+            self.prompt.system, self.user_message(question, passages), self.answer_tokens
         )
 
-    def draft(self, text: str, passages: Sequence[Passage] = ()) -> Draft:
-        """The Draft of a reply; without the passages the short answer cannot be placed and is left out."""
-        return build_draft(parse_reply(text), passages, self.name, self.prompt_id)
+    def draft(self, text: str, passages: Sequence[Passage] = (), question: str = "") -> Draft:
+        """The Draft of a reply; without the passages the short answer cannot be placed and is left out, without
+        the question a Yes/No answer's deciding sentence is the cited passage's first."""
+        return build_draft(parse_reply(text), passages, self.name, self.prompt_id, question)

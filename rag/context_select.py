@@ -19,8 +19,12 @@ from rag.text import content_terms, split_sentences
 from rag.types import Passage
 
 MIN_WORDS = 3
-RANK_BONUS = 0.15  # the first passage's sentences get +0.15, the k-th +0.15/k: retrieval order as a tie-breaker
-NEIGHBOUR_FACTOR = 0.5  # the sentence after a strong one often holds the answer ("... said Mayor Ames. She ...")
+RANK_BONUS = (
+    0.15  # the first passage's sentences get +0.15, the k-th +0.15/k: retrieval order as a tie-breaker
+)
+NEIGHBOUR_FACTOR = (
+    0.5  # the sentence after a strong one often holds the answer ("... said Mayor Ames. She ...")
+)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,44 @@ class LlamaCompletion:
         # call by llama-cpp-python's prefix cache, so prompt_tokens overstates what was evaluated).
         self.last_usage = dict(result.get("usage") or {})
         return str(result["choices"][0]["message"]["content"] or "")
+
+    def complete_scored(
+        self, system: str, user: str, max_tokens: int, after: str, words: Sequence[str]
+    ) -> tuple[str, float | None]:
+        """The reply and the probability that its answer's first token (the first after ``after`` when the reply
+        opens with it) begins one of ``words``. Read from the sampler's logits at that step: asking llama-cpp for
+        logprobs instead needs ``logits_all``, which keeps n_ctx x vocab floats (2.5 GB for Qwen at 4096) and
+        computes the output layer for every prompt token."""
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        llama = self._llama
+        starts = {w.strip() for w in words}  # case kept: "NOT" must not count "No"
+        prompt_length: list[int] = []
+        found: list[float] = []
+
+        def watch(input_ids: Any, logits: Any) -> Any:
+            # At the reply's first token, and again right after ``after`` if the reply opens with it: the last
+            # reading is the answer's first token whether or not the model wrote the label.
+            prompt_length[:] = prompt_length or [len(input_ids)]
+            generated = llama.detokenize(list(input_ids[prompt_length[0] :])).decode(errors="ignore").strip()
+            if generated in ("", after.strip()) and len(found) < 2:
+                top = np.argsort(-logits)[:50]  # the rest of the vocabulary holds no real mass at temperature 0
+                weights = np.exp(logits[top] - logits[top[0]])
+                pieces = [llama.detokenize([int(t)]).decode(errors="ignore").strip() for t in top]
+                hit = [bool(p) and any(w.startswith(p) or p.startswith(w) for w in starts) for p in pieces]
+                found.append(float(weights[hit].sum() / weights.sum()))
+            return logits
+
+        with self._lock:
+            result = self._llama.create_chat_completion(
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                max_tokens=max_tokens,
+                temperature=0.0,
+                logits_processor=LogitsProcessorList([watch]),
+            )
+        self.last_usage = dict(result.get("usage") or {})
+        return str(result["choices"][0]["message"]["content"] or ""), (found[-1] if found else None)
 
     def stream(self, system: str, user: str, max_tokens: int) -> Iterator[str]:
         # The lock is held until the generation ends (or the consumer closes the generator), as for complete().

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
@@ -52,9 +52,14 @@ def passages(make_passage: Callable[..., Passage]) -> list[Passage]:
 @pytest.mark.parametrize(
     ("reply", "kind", "answer", "cites"),
     [
-        ("ANSWER: 6.4 meters [2]\nEVIDENCE: The river crested at 6.4 meters [2].", "phrase", "6.4 meters", [2]),
+        (
+            "ANSWER: 6.4 meters [2]\nEVIDENCE: The river crested at 6.4 meters [2].",
+            "phrase",
+            "6.4 meters",
+            [2],
+        ),
         ("answer: Mara Velez [1]\nevidence: Velez scored [1].", "phrase", "Mara Velez", [1]),
-        ("**ANSWER:** \"Mara Velez\" [1]\n**EVIDENCE:** Velez scored late [1].", "phrase", "Mara Velez", [1]),
+        ('**ANSWER:** "Mara Velez" [1]\n**EVIDENCE:** Velez scored late [1].', "phrase", "Mara Velez", [1]),
         ("ANSWER: “6.4 meters”. [2]\nEVIDENCE: It crested [2].", "phrase", "6.4 meters", [2]),
         ("ANSWER: Mara Velez\nEVIDENCE: Velez scored in the 88th minute [1].", "phrase", "Mara Velez", []),
         ("Short answer: 214 homes [2]", "phrase", "214 homes", [2]),
@@ -68,6 +73,9 @@ def passages(make_passage: Callable[..., Passage]) -> list[Passage]:
         ("ANSWER:\nEVIDENCE: none", "not_found", "", []),
         ("NOT FOUND", "not_found", "", []),
         ("The river crested at 6.4 meters [2].", "none", "", []),
+        ("Kofi Lindqvist [1]", "phrase", "Kofi Lindqvist", [1]),  # the label left out
+        ("6.4 meters. [2]", "phrase", "6.4 meters", [2]),
+        ("No [2]\nThe bridge is open [2].", "no", "No", [2]),
         ("", "none", "", []),
         ("ANSWER: Nobel Prize [1]", "phrase", "Nobel Prize", [1]),  # "No..." inside a word is not "No"
         ("ANSWER: Noon [1]", "phrase", "Noon", [1]),
@@ -160,16 +168,54 @@ def test_yes_no_cites_the_deciding_sentence(passages: list[Passage]) -> None:
     )
     short = draft.short_answer
     assert short is not None and (short.text, short.passage) == ("Yes", 2)
-    assert passages[1].chunk.text[short.start : short.end] == "The Tamsin River crested at a record 6.4 meters"
+    assert (
+        passages[1].chunk.text[short.start : short.end] == "The Tamsin River crested at a record 6.4 meters"
+    )
 
 
 def test_yes_no_paraphrase_points_at_the_most_overlapping_sentence(passages: list[Passage]) -> None:
     draft = build_draft(
-        parse_reply("ANSWER: No [2]\nEVIDENCE: Officials evacuated 214 homes in Old Mill [2]."), passages, "w", None
+        parse_reply("ANSWER: No [2]\nEVIDENCE: Officials evacuated 214 homes in Old Mill [2]."),
+        passages,
+        "w",
+        None,
     )
     short = draft.short_answer
     assert short is not None and short.text == "No"
     assert passages[1].chunk.text[short.start : short.end].startswith("Officials said 214 homes")
+
+
+def test_yes_no_without_evidence_takes_the_cited_passages_most_relevant_sentence(
+    passages: list[Passage],
+) -> None:
+    question = "Were homes evacuated in the Old Mill district?"
+    draft = build_draft(parse_reply("ANSWER: Yes [2]"), passages, "w", None, question)
+    short = draft.short_answer
+    assert short is not None and (short.text, short.passage) == ("Yes", 2)
+    deciding = "Officials said 214 homes were evacuated in the Old Mill district."
+    assert passages[1].chunk.text[short.start : short.end] == deciding
+    assert draft.sentences == [DraftSentence(text=deciding, passages=[2])]
+
+
+def test_yes_no_without_a_citation_has_no_short_answer(passages: list[Passage]) -> None:
+    draft = build_draft(parse_reply("ANSWER: Yes"), passages, "w", None, "Is it open?")
+    assert draft.short_answer is None and draft.sentences == [] and draft.answerability == 1.0
+
+
+def test_cut_off_evidence_is_dropped_and_replaced(passages: list[Passage]) -> None:
+    draft = build_draft(
+        parse_reply("ANSWER: 214 homes [2]\nEVIDENCE: Officials said 214 homes were"), passages, "w", None
+    )
+    assert draft.sentences == [
+        DraftSentence(text="Officials said 214 homes were evacuated in the Old Mill district.", passages=[2])
+    ]
+
+
+def test_answerability_from_the_not_found_probability(passages: list[Passage]) -> None:
+    answered = build_draft(parse_reply("ANSWER: 214 homes [2]"), passages, "w", None, "", 0.25)
+    assert answered.answerability == 0.75 and answered.short_answer is not None
+    refused = build_draft(parse_reply("ANSWER: NOT FOUND"), passages, "w", None, "", 0.9)
+    assert refused.refusal == REFUSAL and refused.answerability == pytest.approx(0.1)
 
 
 def test_not_found_is_a_refusal_with_zero_answerability(passages: list[Passage]) -> None:
@@ -179,9 +225,20 @@ def test_not_found_is_a_refusal_with_zero_answerability(passages: list[Passage])
 
 
 def test_citations_of_passages_that_do_not_exist_are_dropped(passages: list[Passage]) -> None:
-    draft = build_draft(parse_reply("ANSWER: Mara Velez [7]\nEVIDENCE: Velez scored [7]."), passages, "w", None)
+    draft = build_draft(
+        parse_reply("ANSWER: Mara Velez [7]\nEVIDENCE: Velez scored [7]."), passages, "w", None
+    )
     assert draft.sentences == [DraftSentence(text="Velez scored.", passages=[])]
     assert draft.short_answer is not None and draft.short_answer.passage == 1
+
+
+def test_uncited_evidence_is_not_kept(passages: list[Passage]) -> None:
+    draft = build_draft(
+        parse_reply("ANSWER: Mara Velez [1]\nEVIDENCE: Velez scored late."), passages, "w", None
+    )
+    assert draft.sentences == [
+        DraftSentence(text="Mara Velez scored the winning goal in the 88th minute.", passages=[1])
+    ]
 
 
 def test_unlabelled_reply_is_read_as_cited_sentences_without_a_judgement(passages: list[Passage]) -> None:
@@ -199,7 +256,9 @@ def prompt() -> Prompt:
 
 
 def test_writer_sends_only_the_relevant_sentences(prompt: Prompt, passages: list[Passage]) -> None:
-    completion = ScriptedCompletion("ANSWER: Mara Velez [1]\nEVIDENCE: Mara Velez scored the winning goal [1].")
+    completion = ScriptedCompletion(
+        "ANSWER: Mara Velez [1]\nEVIDENCE: Mara Velez scored the winning goal [1]."
+    )
     writer = AnswerFirstWriter(completion, prompt, max_sentences=2)
     draft = writer.write("Who scored the winning goal in the Coastal Cup final?", passages)
     ((system, user, _),) = completion.calls
@@ -209,6 +268,31 @@ def test_writer_sends_only_the_relevant_sentences(prompt: Prompt, passages: list
     assert user.rstrip().endswith("Question: Who scored the winning goal in the Coastal Cup final?")
     assert draft.prompt_id == "answer.v2"
     assert draft.short_answer == DraftShortAnswer(text="Mara Velez", passage=1, start=43, end=53)
+
+
+class ScoredScriptedCompletion(ScriptedCompletion):
+    """A real ScoredCompletion: a canned reply and a canned NOT FOUND probability."""
+
+    def __init__(self, reply: str, not_found: float | None) -> None:
+        super().__init__(reply)
+        self.not_found = not_found
+        self.scored: list[tuple[str, tuple[str, ...]]] = []
+
+    def complete_scored(
+        self, system: str, user: str, max_tokens: int, after: str, words: Sequence[str]
+    ) -> tuple[str, float | None]:
+        self.scored.append((after, tuple(words)))
+        return self.complete(system, user, max_tokens), self.not_found
+
+
+def test_writer_reads_the_not_found_probability_when_the_completion_gives_it(
+    prompt: Prompt, passages: list[Passage]
+) -> None:
+    completion = ScoredScriptedCompletion("ANSWER: NOT FOUND", 0.8)
+    draft = AnswerFirstWriter(completion, prompt).write("Which company built the wall?", passages)
+    assert completion.scored == [("ANSWER:", ("NOT", "Not found"))]
+    assert draft.refusal == REFUSAL and draft.answerability == pytest.approx(0.2)
+    assert completion.calls[0][2] == 48  # one answer line's budget, not the summaries' max_tokens
 
 
 def test_streamed_text_drafts_like_the_whole_reply(prompt: Prompt, passages: list[Passage]) -> None:

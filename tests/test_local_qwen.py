@@ -24,13 +24,19 @@ pytestmark = pytest.mark.llm
 
 
 @pytest.fixture(scope="module")
-def qwen(tmp_path_factory: pytest.TempPathFactory, sample_articles_data: list[dict[str, Any]]) -> Iterator[Services]:
-    probe = subprocess.run([sys.executable, "-c", "import llama_cpp"], capture_output=True, timeout=60, check=False)
+def qwen(
+    tmp_path_factory: pytest.TempPathFactory, sample_articles_data: list[dict[str, Any]]
+) -> Iterator[Services]:
+    probe = subprocess.run(
+        [sys.executable, "-c", "import llama_cpp"], capture_output=True, timeout=60, check=False
+    )
     if probe.returncode != 0:
         pytest.skip("llama-cpp-python is not installed: `make install-local`")
     settings = Settings(data_dir=tmp_path_factory.mktemp("qwen") / "data", embedder="hashing", writer="local")
     try:
-        verified_path(QWEN_CODER_1_5B, settings.models_dir)  # a wrong file raises ModelHashMismatch: a failure
+        verified_path(
+            QWEN_CODER_1_5B, settings.models_dir
+        )  # a wrong file raises ModelHashMismatch: a failure
     except ModelNotInstalled as exc:
         pytest.skip(str(exc))
     services = build_services(settings)
@@ -43,8 +49,16 @@ def qwen(tmp_path_factory: pytest.TempPathFactory, sample_articles_data: list[di
     ("question", "expected", "article"),
     [
         ("Who scored the winning goal in the 2026 Coastal Cup final?", "Kofi Lindqvist", "fict-008"),
-        ("How many laboratory-confirmed flu cases did Northfield County record in September 2026?", "412", "fict-009"),
-        ("What is the new beetle species found in the Ellory Caves called?", "Lampronyx ellorensis", "fict-005"),
+        (
+            "How many laboratory-confirmed flu cases did Northfield County record in September 2026?",
+            "412",
+            "fict-009",
+        ),
+        (
+            "What is the new beetle species found in the Ellory Caves called?",
+            "Lampronyx ellorensis",
+            "fict-005",
+        ),
     ],
 )
 def test_short_answer_is_right_and_cited(qwen: Services, question: str, expected: str, article: str) -> None:
