@@ -92,6 +92,8 @@ def main() -> None:
                 "write_s": round(written - retrieved, 2),
                 # CPU-seconds of the write over the threads: what it would take on idle cores.
                 "write_cpu_s": round(cpu_s, 2),
+                "reply": getattr(getattr(services.writer, "completion", None), "last_reply", None),
+                "answerability": draft.answerability,
                 "usage": getattr(getattr(services.writer, "completion", None), "last_usage", {}),
             }
             records.append(record)

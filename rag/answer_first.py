@@ -37,7 +37,9 @@ _QUOTES = "\"'“”‘’«»`"
 _FOLD = {"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "\u00a0": " "}
 REFUSAL = "The passages do not state the answer to this question."
 ANSWER_LABEL = "ANSWER:"
-UNLABELLED_ANSWER_WORDS = 6  # a first line this short without a label is the answer line, a longer one a sentence
+UNLABELLED_ANSWER_WORDS = (
+    6  # a first line this short without a label is the answer line, a longer one a sentence
+)
 NOT_FOUND_WORDS = ("NOT", "Not found")
 
 
@@ -87,7 +89,7 @@ def parse_reply(text: str) -> Reply:
     evidence_text = sections.get("evidence", "") or rest
     cites = [int(n) for n in _MARKER.findall(first_line)]
     phrase = _MARKER.sub("", first_line).strip()
-    phrase = phrase.strip(_QUOTES + " ").rstrip(".,;:").strip(_QUOTES + " ")
+    phrase = phrase.strip(_QUOTES + " *_").rstrip(".,;:").strip(_QUOTES + " *_")  # quotes, markdown emphasis
     evidence = [] if _NOT_FOUND.match(evidence_text.strip()) else parse_cited_text(evidence_text)
     if not phrase or _NOT_FOUND.match(phrase):
         return Reply("not_found")
@@ -117,11 +119,24 @@ def locate(phrase: str, text: str) -> tuple[int, int] | None:
     return fallback
 
 
+def locate_prefix(phrase: str, text: str) -> tuple[int, int] | None:
+    """``locate`` the phrase, else its longest leading part of at least half its words: the model often runs on
+    past the passage's words ("3.67 times more likely" where the passage says "3.67 times as likely")."""
+    words = phrase.split()
+    for keep in range(len(words), (len(words) + 1) // 2 - 1, -1):
+        span = locate(" ".join(words[:keep]), text) if keep else None
+        if span is not None:
+            return span
+    return None
+
+
 def _normalise(text: str) -> tuple[str, list[int]]:
     """Folded text and, for each of its characters, the index of the original character it came from."""
     out: list[str] = []
     index: list[int] = []
     for i, char in enumerate(text):
+        if char == "," and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
+            continue  # "4,200" and "4200" are the same number
         folded = _FOLD.get(char, char).lower()
         if folded.isspace():
             if out and out[-1] == " ":
@@ -166,7 +181,7 @@ def build_draft(
     if reply.kind == "phrase":
         # Uncited phrases are looked for in every passage: found verbatim in passage n, citing n is true.
         for n in dict.fromkeys(cited or valid):
-            span = locate(reply.answer, passages[n - 1].chunk.text)
+            span = locate_prefix(reply.answer, passages[n - 1].chunk.text)
             if span is not None:
                 text = passages[n - 1].chunk.text
                 short = DraftShortAnswer(text=text[span[0] : span[1]], passage=n, start=span[0], end=span[1])

@@ -54,6 +54,7 @@ class LlamaCompletion:
         self.name = f"local:{path.stem}"
         self._llama: Any = Llama(model_path=str(path), n_ctx=ctx, n_threads=threads, verbose=False, seed=0)
         self.last_usage: dict[str, int] = {}
+        self.last_reply = ""
         self._lock = threading.Lock()  # one llama context is not safe to use from two threads at once
 
     def complete(self, system: str, user: str, max_tokens: int) -> str:
@@ -63,10 +64,11 @@ class LlamaCompletion:
                 max_tokens=max_tokens,
                 temperature=0.0,
             )
-        # Token counts of the last reply, for benchmarks (the system prompt's tokens are reused from the previous
+        # The last reply and its token counts, for benchmarks (the system prompt's tokens are reused from the previous
         # call by llama-cpp-python's prefix cache, so prompt_tokens overstates what was evaluated).
         self.last_usage = dict(result.get("usage") or {})
-        return str(result["choices"][0]["message"]["content"] or "")
+        self.last_reply = str(result["choices"][0]["message"]["content"] or "")
+        return self.last_reply
 
     def complete_scored(
         self, system: str, user: str, max_tokens: int, after: str, words: Sequence[str]
@@ -104,7 +106,8 @@ class LlamaCompletion:
                 logits_processor=LogitsProcessorList([watch]),
             )
         self.last_usage = dict(result.get("usage") or {})
-        return str(result["choices"][0]["message"]["content"] or ""), (found[-1] if found else None)
+        self.last_reply = str(result["choices"][0]["message"]["content"] or "")
+        return self.last_reply, (found[-1] if found else None)
 
     def stream(self, system: str, user: str, max_tokens: int) -> Iterator[str]:
         # The lock is held until the generation ends (or the consumer closes the generator), as for complete().

@@ -74,6 +74,7 @@ def passages(make_passage: Callable[..., Passage]) -> list[Passage]:
         ("NOT FOUND", "not_found", "", []),
         ("The river crested at 6.4 meters [2].", "none", "", []),
         ("Kofi Lindqvist [1]", "phrase", "Kofi Lindqvist", [1]),  # the label left out
+        ("ANSWER: *Lampronyx ellorensis* [3]", "phrase", "Lampronyx ellorensis", [3]),
         ("6.4 meters. [2]", "phrase", "6.4 meters", [2]),
         ("No [2]\nThe bridge is open [2].", "no", "No", [2]),
         ("", "none", "", []),
@@ -113,6 +114,7 @@ def test_evidence_on_the_lines_after_an_unlabelled_answer_line() -> None:
         ("2-1", "won 2–1 on Sunday", "2–1"),
         ("6.4", "it rose 16.4 then 6.4 meters", "6.4"),  # the word-boundary match, not the one inside 16.4
         ("16.4 meters", "it rose 6.4 meters", None),
+        ("4200 homes", "some 4,200 homes", "4,200 homes"),
         ("  ", "anything", None),
     ],
 )
@@ -142,6 +144,16 @@ def test_phrase_not_in_the_cited_passage_gives_no_short_answer(passages: list[Pa
     draft = build_draft(parse_reply("ANSWER: 6.4 meters [1]\nEVIDENCE: It rose [2]."), passages, "w", None)
     assert draft.short_answer is None
     assert draft.sentences == [DraftSentence(text="It rose.", passages=[2])]
+
+
+def test_a_phrase_that_runs_on_past_the_passage_keeps_its_verbatim_start(passages: list[Passage]) -> None:
+    draft = build_draft(parse_reply("ANSWER: 214 homes in total [2]"), passages, "w", None)
+    assert draft.short_answer is not None and draft.short_answer.text == "214 homes"
+    # Less than half the words left is not the model's answer any more.
+    assert (
+        build_draft(parse_reply("ANSWER: 214 people in four towns [2]"), passages, "w", None).short_answer
+        is None
+    )
 
 
 def test_invented_phrase_gives_no_short_answer(passages: list[Passage]) -> None:
