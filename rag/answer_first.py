@@ -179,8 +179,10 @@ def build_draft(
     cited = [n for n in reply.answer_cites if n in valid] or [n for s in evidence for n in s.passages]
     short: DraftShortAnswer | None = None
     if reply.kind == "phrase":
-        # Uncited phrases are looked for in every passage: found verbatim in passage n, citing n is true.
-        for n in dict.fromkeys(cited or valid):
+        # An uncited phrase is looked for in every passage (found verbatim in passage n, citing n is true), unless
+        # it is a bare number or a tiny word: "4" stands somewhere in almost any passage.
+        distinctive = len(re.sub(r"[^A-Za-z]", "", reply.answer)) >= 3
+        for n in dict.fromkeys(cited or (valid if distinctive else ())):
             span = locate_prefix(reply.answer, passages[n - 1].chunk.text)
             if span is not None:
                 text = passages[n - 1].chunk.text

@@ -171,6 +171,11 @@ def test_uncited_phrase_is_found_in_any_passage_and_its_sentence_becomes_evidenc
     ]
 
 
+def test_an_uncited_bare_number_is_not_searched_for(passages: list[Passage]) -> None:
+    assert build_draft(parse_reply("ANSWER: 214"), passages, "w", None).short_answer is None
+    assert build_draft(parse_reply("ANSWER: 214 [2]"), passages, "w", None).short_answer is not None
+
+
 def test_yes_no_cites_the_deciding_sentence(passages: list[Passage]) -> None:
     draft = build_draft(
         parse_reply("ANSWER: Yes [2]\nEVIDENCE: The Tamsin River crested at a record 6.4 meters [2]."),

@@ -71,7 +71,7 @@ def test_short_answer_is_right_and_cited(qwen: Services, question: str, expected
     cited = passages[short.passage - 1]
     assert cited.chunk.article_id == article
     assert cited.chunk.text[short.start : short.end] == short.text
-    assert draft.refusal is None and draft.answerability == 1.0
+    assert draft.refusal is None and draft.answerability is not None and draft.answerability > 0.5
 
 
 def test_question_the_articles_do_not_answer_is_refused(qwen: Services) -> None:
