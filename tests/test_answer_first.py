@@ -140,8 +140,15 @@ def test_phrase_is_placed_in_the_passage_it_cites(passages: list[Passage]) -> No
     assert draft.sentences == [DraftSentence(text="The river crested at a record 6.4 meters.", passages=[2])]
 
 
-def test_phrase_not_in_the_cited_passage_gives_no_short_answer(passages: list[Passage]) -> None:
-    draft = build_draft(parse_reply("ANSWER: 6.4 meters [1]\nEVIDENCE: It rose [2]."), passages, "w", None)
+def test_phrase_cited_to_the_wrong_passage_is_taken_from_where_it_stands(passages: list[Passage]) -> None:
+    draft = build_draft(parse_reply("ANSWER: 6.4 meters [1]"), passages, "w", None)
+    short = draft.short_answer
+    assert short is not None and short.passage == 2
+    assert passages[1].chunk.text[short.start : short.end] == "6.4 meters"
+
+
+def test_bare_number_not_in_the_cited_passage_gives_no_short_answer(passages: list[Passage]) -> None:
+    draft = build_draft(parse_reply("ANSWER: 214 [1]\nEVIDENCE: It rose [2]."), passages, "w", None)
     assert draft.short_answer is None
     assert draft.sentences == [DraftSentence(text="It rose.", passages=[2])]
 
