@@ -2,13 +2,14 @@
 
     ANSWER: <short phrase copied from a passage | Yes | No | NOT FOUND> [n]
 
-and the reply becomes a Draft: the short answer located verbatim in the passage it cites, or for a phrase with words
-in another passage it was shown (offsets in that chunk's text), one evidence sentence taken from that passage by the code (the sentence holding the phrase; for Yes/No the
-passage's sentence most relevant to the question), a refusal for NOT FOUND, and an answerability score. Evidence is
-not generated: it comes after the answer, so it cannot improve it, and writing it cost ~50 tokens (2-3 s on 2 cores)
-per question; an ``EVIDENCE:`` line, if the model writes one anyway, is read. The parser is tolerant (labels in any
-case or in bold, a missing label, quotes, trailing full stops), because a 1.5B model's format drifts; what it cannot
-read becomes no short answer, never an invented one.
+and the reply becomes a Draft: the short answer located verbatim in the passage it cites, or for a phrase with
+words in another passage it was shown (offsets in that chunk's text); one evidence sentence taken from that passage
+by the code (the sentence holding the phrase; for Yes/No the passage's sentence most relevant to the question); a
+refusal for NOT FOUND; and an answerability score. Evidence is not generated: it comes after the answer, so it
+cannot improve it, and writing it cost ~50 tokens (2-3 s on 2 cores) per question; an ``EVIDENCE:`` line, if the
+model writes one anyway, is read. The parser is tolerant (labels in any case or in bold, a missing label, quotes,
+trailing full stops), because a 1.5B model's format drifts; what it cannot read becomes no short answer, never an
+invented one.
 """
 
 from __future__ import annotations
