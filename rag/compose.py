@@ -258,9 +258,11 @@ def assemble(
     short = _short_answer(draft, passages, citations) if status == "answered" else None
     if status == "answered":
         text = " ".join(_render(s) for s in sentences)
-        if draft is not None and draft.lead:
+        # The direct answer first: the reader's lead (one per part of the question), else a model's short answer.
+        lead = draft.lead or (short.text if short is not None else None) if draft is not None else None
+        if lead:
             marks = f" [{short.citation}]" if short is not None else ""
-            text = f"{draft.lead}{marks}. {text}"
+            text = f"{lead}{marks}. {text}"
     else:
         refusal = draft.refusal if draft is not None else None
         text = f"{NO_ANSWER} {refusal}" if refusal else NO_ANSWER
