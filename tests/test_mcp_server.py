@@ -223,7 +223,7 @@ def test_streamable_http_transport(real_services: Services, tmp_path: Path) -> N
                 await client.initialize()
                 assert {tool.name for tool in (await client.list_tools()).tools} == TOOLS
                 answer = structured(
-                    await client.call_tool("ask_news", {"question": "Who won the Northfield mayoral race?"})
+                    await client.call_tool("ask_news", {"question": "Who defeated Mayor Gordon Pell?"})
                 )
                 assert answer["status"] == "answered" and "Brightwater" in answer["answer"]
                 assert "fict-999" in error_text(

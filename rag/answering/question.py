@@ -36,7 +36,7 @@ _TYPE_NOUNS: list[tuple[AnswerType, re.Pattern[str]]] = [
         "place",
         re.compile(r"^(city|country|town|state|venue|stadium|place|location|region|county|nation)\b", re.I),
     ),
-    ("score", re.compile(r"^(score|result|scoreline|vote|votes|margin|tally|record)\b", re.I)),
+    ("score", re.compile(r"^(score|result|scoreline|vote|votes|tally|record)\b", re.I)),
     ("percent", re.compile(r"^(percentage|percent|share|margin|rate)\b", re.I)),
     ("money", re.compile(r"^(price|amount|fee|sum|salary|valuation|cost|fine)\b", re.I)),
     (
