@@ -177,6 +177,15 @@ def test_follow_up_keeps_the_conversation_and_new_conversation_starts_over(
         expect(page.locator(".turn").first).to_have_attribute("data-turn", "1")
 
 
+def test_a_factoid_answer_shows_its_short_answer_first(page: Page) -> None:
+    answer = ask(page, "How high did the Tamsin River crest?", turn=1)
+    assert answer["short_answer"] and answer["short_answer"]["text"] == "6.4 meters"
+    short = page.locator(".turn .short-answer")
+    expect(short.locator("strong")).to_have_text("6.4 meters")
+    expect(short.locator("button.cite")).to_have_count(1)
+    page.screenshot(path=str(SCREENSHOTS / "10-short-answer.png"), full_page=True)
+
+
 def test_insufficient_evidence_and_unverified_sentences_are_marked(page: Page) -> None:
     none = ask(page, "What is the population of the third moon of Neptune?", turn=1)
     assert none["status"] == "insufficient_evidence"

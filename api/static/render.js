@@ -69,6 +69,13 @@ export function renderAnswer(container, reply, onCite, { pending = false, timeli
       el("strong", {}, "Not enough evidence. "),
       reply.answer || reply.text || "The sources do not hold an answer to this."));
   }
+  // The direct answer first: a phrase copied from a cited passage, or Yes/No with the deciding sentence cited.
+  const short = reply.status === "answered" ? reply.short_answer : null;
+  if (short) {
+    const cited = citationsByN.get(short.citation);
+    container.append(el("p", { class: "short-answer" },
+      el("strong", {}, short.text), ...(cited ? [" ", citeButton(cited, onCite)] : [])));
+  }
   const sentences = reply.sentences || [];
   if (sentences.length) {
     const body = timeline
