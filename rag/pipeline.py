@@ -80,7 +80,7 @@ def build_writer(settings: Settings, embedder: Embedder) -> Writer:
         path, version = local_model_file(settings.local_model, settings.local_model_path, settings.models_dir)
         local = LlamaCompletion(path, settings.local_threads, settings.local_ctx)
         if version == 2:
-            from rag.answer_first import AnswerFirstWriter
+            from rag.answering.answer_first import AnswerFirstWriter
 
             return AnswerFirstWriter(local, Prompt(settings.prompts_dir, "answer", 2), settings.max_tokens)
         completion = local

@@ -1,5 +1,5 @@
-"""The answer-first reply parser and Draft builder (rag/answer_first.py), sentence selection
-(rag/context_select.py): hand-written model replies, well-formed and not, no model needed."""
+"""The answer-first reply parser and Draft builder (rag/answering/answer_first.py), sentence selection
+(rag/answering/context_select.py): hand-written model replies, well-formed and not, no model needed."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
-from rag.answer_first import REFUSAL, AnswerFirstWriter, build_draft, locate, parse_reply
-from rag.context_select import render_excerpts, select_sentences
+from rag.answering.answer_first import REFUSAL, AnswerFirstWriter, build_draft, locate, parse_reply
+from rag.answering.context_select import render_excerpts, select_sentences
 from rag.llms import Prompt
 from rag.settings import Settings
 from rag.types import DraftSentence, DraftShortAnswer, Passage

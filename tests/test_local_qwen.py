@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ingest.pipeline import Ingestor
-from rag.answer_first import AnswerFirstWriter
+from rag.answering.answer_first import AnswerFirstWriter
 from rag.local_models import QWEN_CODER_1_5B, ModelNotInstalled, verified_path
 from rag.pipeline import Services, ask, build_services
 from rag.settings import Settings

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
-from rag.context_select import render_excerpts, select_sentences
+from rag.answering.context_select import render_excerpts, select_sentences
 from rag.llms import Completion, ModelWriter, Prompt, parse_cited_text
 from rag.text import content_terms, split_sentences
 from rag.types import Draft, DraftSentence, DraftShortAnswer, Passage
