@@ -80,9 +80,17 @@ def build_writer(settings: Settings, embedder: Embedder) -> Writer:
         path, version = local_model_file(settings.local_model, settings.local_model_path, settings.models_dir)
         local = LlamaCompletion(path, settings.local_threads, settings.local_ctx)
         if version == 2:
-            from rag.answering.answer_first import AnswerFirstWriter
+            from rag.answering.checked_model import CheckedModelWriter
 
-            return AnswerFirstWriter(local, Prompt(settings.prompts_dir, "answer", 2), settings.max_tokens)
+            reader = build_writer(settings.model_copy(update={"writer": "extractive"}), embedder)
+            assert isinstance(reader, Reader)
+            return CheckedModelWriter(
+                local,
+                Prompt(settings.prompts_dir, "answer", 2),
+                reader,
+                settings.local_min_answerability,
+                settings.max_tokens,
+            )
         completion = local
     return ModelWriter(completion, prompt, settings.max_tokens)  # type: ignore[arg-type]
 

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # 0.076) and MultiHop-RAG dev half A (0.097); the extractive reader's answerability separates poorly, so it
     # refuses only a few unanswerable natural questions (docs/DESIGN-NOTES.md).
     min_answerability: float = Field(0.4, ge=0.0, le=1.0)
+    # The local writer (rag/answering/checked_model.py): the mean of the model's and the reader's answerability
+    # below which its answer is insufficient_evidence (calibrated on natural dev half A, docs/DESIGN-NOTES.md).
+    local_min_answerability: float = Field(0.5, ge=0.0, le=1.0)
     abstain_on_unknown_names: bool = Field(
         True,
         description="Answer insufficient_evidence when the question names something (a title-case word) that no"

@@ -8,7 +8,10 @@ from collections.abc import Callable, Iterator, Sequence
 import pytest
 
 from rag.answering.answer_first import REFUSAL, AnswerFirstWriter, build_draft, locate, parse_reply
+from rag.answering.checked_model import CheckedModelWriter
 from rag.answering.context_select import render_excerpts, select_sentences
+from rag.answering.reader import Reader
+from rag.compose import ExtractiveWriter
 from rag.llms import Prompt
 from rag.settings import Settings
 from rag.types import DraftSentence, DraftShortAnswer, Passage
@@ -345,3 +348,47 @@ def test_selection_skips_repeated_sentences(make_passage: Callable[..., Passage]
     copies = [make_passage(CUP, article_id="a"), make_passage(CUP, article_id="b")]
     excerpts = select_sentences("Who scored the winning goal?", copies, 8)
     assert [e.passage for e in excerpts] == [1, 1]
+
+
+def _checked(completion: ScriptedCompletion, prompt: Prompt, threshold: float = 0.5) -> CheckedModelWriter:
+    reader = Reader(ExtractiveWriter(None), 0.4)
+    return CheckedModelWriter(completion, prompt, reader, threshold)
+
+
+def test_checked_writer_shows_the_models_placed_answer_judged_by_both(
+    prompt: Prompt, passages: list[Passage]
+) -> None:
+    completion = ScoredScriptedCompletion("ANSWER: Mara Velez [1]", 0.1)
+    draft = _checked(completion, prompt).write(
+        "Who scored the winning goal in the Coastal Cup final?", passages
+    )
+    assert draft.short_answer is not None and draft.short_answer.text == "Mara Velez"
+    reader_score = (
+        Reader(ExtractiveWriter(None), 0.4)
+        .write("Who scored the winning goal in the Coastal Cup final?", passages)
+        .answerability
+    )
+    assert reader_score is not None
+    assert draft.answerability == pytest.approx((0.9 + reader_score) / 2)
+
+
+def test_checked_writer_refuses_when_model_and_reader_together_fall_short(
+    prompt: Prompt, passages: list[Passage]
+) -> None:
+    completion = ScoredScriptedCompletion("ANSWER: NOT FOUND", 0.95)
+    question = "Who scored the winning goal in the Coastal Cup final?"
+    draft = _checked(completion, prompt, threshold=0.6).write(question, passages)
+    assert draft.sentences == [] and draft.answerability is not None and draft.answerability < 0.6
+    assert draft.refusal
+
+
+def test_checked_writer_leaves_why_and_yes_no_questions_to_the_reader(
+    prompt: Prompt, passages: list[Passage]
+) -> None:
+    completion = ScriptedCompletion()  # any model call would fail: no reply is scripted
+    writer = _checked(completion, prompt)
+    for question in ("Why did Harbor City win the final?", "Did Harbor City win the Coastal Cup final?"):
+        draft = writer.write(question, passages)
+        assert draft.writer == "extractive" and draft.sentences
+        assert list(writer.stream(question, passages)) == []
+    assert completion.calls == []
