@@ -66,12 +66,17 @@ def unknown_names(question: str, outlets: Iterable[str], keyword: KeywordIndex) 
 def unknown_terms(question: str, outlets: Iterable[str], keyword: KeywordIndex) -> list[str]:
     """What the question asks about that no article mentions: its unknown names; or, when at least half of its
     content words appear in no article, those words (a question off the corpus's subjects)."""
+    outlets = list(outlets)
     names = question_names(question, outlets)
-    # Question words ("What", "did", "do") are not content: a small store need not contain them.
+    # Question words ("What", "did", "do") are not content: a small store need not contain them; nor are the words
+    # of an outlet's name, which is metadata rather than article text ("What did Metro Tech Daily report ...").
+    outlet_words = {w.lower() for outlet in outlets for w in re.findall(r"[^\W_]+", outlet)}
     words = [
         w
         for w in dict.fromkeys(_WORD.findall(question))
-        if w.lower() not in FRAME_WORDS and w.lower().replace("’", "'") not in STOPWORDS
+        if w.lower() not in FRAME_WORDS
+        and w.lower().replace("’", "'") not in STOPWORDS
+        and w.lower() not in outlet_words
     ]
     frequencies = _Frequencies(
         [*names, *words], keyword

@@ -167,3 +167,11 @@ def test_answerability_is_reported_for_answers(harbor: Services) -> None:
     assert answer.answerability is not None
     assert answer.answerability >= harbor.settings.min_answerability
     assert "fares will rise" in answer.answer
+
+
+def test_an_outlets_name_is_not_an_off_corpus_word(services: Services) -> None:
+    # The outlet's name is metadata, never in the article text; it must not make the question look off-subject.
+    article = {**HARBOR, "source": "Metro Tech Daily"}
+    assert Ingestor(services).ingest([article]).added == 1
+    answer = ask(services, "What did Metro Tech Daily report about the ferry budget?")
+    assert answer.status == "answered"

@@ -76,7 +76,9 @@ _NOT_A_PERSON = re.compile(
     r"\b(League|Cup|Club|FC|University|College|School|Party|Council|Inc|Corp|Ltd|Group|Company|Association|"
     r"Ministry|Department|Stadium|Park|Arena|Field|Championship|Series|Games?|World|Festival|Awards?|Prize|Act|"
     r"Court|Commission|Committee|Bank|Fund|Times|News|Post|Journal|Street|Road|Airport|Island|Museum|Institute|"
-    r"Foundation|Agency|Board|Office|Federation|Union|Network|Studios?|Records|Capital|Partners|Labs?)\b|\d"
+    r"Foundation|Agency|Board|Office|Federation|Union|Network|Studios?|Records|Capital|Partners|Labs?|"
+    r"Hills?|River|Lake|Bay|Valley|Caves?|Coast|County|City|Mount|Beach|Harbou?r|Port|Square|Hall|Cent(?:re|er)|"
+    r"Bridge)\b|\d"
 )
 
 
