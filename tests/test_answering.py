@@ -29,6 +29,12 @@ from rag.pipeline import Services, ask
         ("Is the ferry schedule consistent or inconsistent?", "choice", None),
         ("Why did the council delay the vote?", "why", None),
         ("What did the mayor do in response?", "open", None),
+        (
+            "Between the Gazette's report of May 2 and the Wire's of May 9, was there a change in tone?",
+            "yesno",
+            None,
+        ),
+        ("Does the Gazette article, which covers the vote, say the levy passed?", "yesno", None),
     ],
 )
 def test_questions_are_typed_by_what_answers_them(question: str, kind: str, first_type: str | None) -> None:

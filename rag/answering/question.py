@@ -58,6 +58,12 @@ _TYPE_NOUNS: list[tuple[AnswerType, re.Pattern[str]]] = [
         ),
     ),
 ]
+_WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b")
+# ", was there ...", ", is the portrayal ...", ", did the reporting ...": a yes/no clause after a framing phrase.
+_FRAMED_YES_NO = re.compile(
+    r",\s+(?=(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\s+"
+    r"(?:there|the|it|this|that|these|those|they|he|she|his|her|their|its|both|any|all)\b)"
+)
 _PART_SPLIT = re.compile(
     r",?\s+(?:and|but)\s+(?=(?:(?:in|on|at|by|for|from|to|during)\s+)?"
     r"(?:who|what|which|when|where|why|how|did|does|do|is|are|was|were|has|have)\b)",
@@ -88,6 +94,14 @@ def read_question(question: str) -> QuestionShape:
 
 def _shape(text: str) -> QuestionShape:
     lowered = re.sub(r"\b(what|who|where|when|how)['’]s\b", r"\1 is", text.lower().lstrip("¿ "))
+    # A question that opens with an auxiliary is yes/no (or a choice) whatever wh-words its clauses hold ("Does the
+    # article ... which discusses ...?"); so is one whose asking clause follows a framing phrase ("Between the
+    # report ... and the report ..., was there a change ...?").
+    framed = _FRAMED_YES_NO.search(lowered)
+    if not _AUXILIARY.match(lowered) and framed and not _WH.search(lowered[: framed.start()]):
+        lowered = lowered[framed.start() + 1 :].lstrip()
+    if _AUXILIARY.match(lowered):
+        return _yes_no(text, lowered)
     # The asking clause is the last sentence ("Manchester United ... crashed out. Who beat each of them?") and
     # starts at its wh-word ("Roughly how many ...", "... on Tuesday — by what date ...").
     segments = re.split(r"(?<=[.!])\s+|\s+[—–-]\s+", lowered)
@@ -99,11 +113,8 @@ def _shape(text: str) -> QuestionShape:
         wh = re.search(r"\b(who|whom|whose|what|which|when|where|why|how)\b", lowered)
         if wh:
             lowered = lowered[wh.start() :]
-    choice = re.search(r"\b(\w+(?:\s\w+)?)\s+or\s+(\w+(?:\s\w+)?)\s*\??\s*(?:\(.*\))?\s*$", lowered)
     if _AUXILIARY.match(lowered):
-        if choice and not re.search(r"\bor not\b", lowered):
-            return QuestionShape(text, "choice", (), options=(choice.group(1), choice.group(2)))
-        return QuestionShape(text, "yesno", ())
+        return _yes_no(text, lowered)
     if lowered.startswith("why") or re.match(r"^(what|which) (was|is|were|are) the reasons?\b", lowered):
         return QuestionShape(text, "why", ())
     match = re.match(r"^how (many|much|old|long|tall|high|far|big|large|fast|often)\b\s*(\w*)", lowered)
@@ -149,6 +160,13 @@ def _shape(text: str) -> QuestionShape:
     if re.match(r"^(in|on|at|for|by|from|to) (what|which)\b", lowered):
         return _shape(re.sub(r"^\w+ ", "", text))
     return QuestionShape(text, "open", ())
+
+
+def _yes_no(text: str, lowered: str) -> QuestionShape:
+    choice = re.search(r"\b(\w+(?:\s\w+)?)\s+or\s+(\w+(?:\s\w+)?)\s*\??\s*(?:\(.*\))?\s*$", lowered)
+    if choice and not re.search(r"\bor not\b", lowered):
+        return QuestionShape(text, "choice", (), options=(choice.group(1), choice.group(2)))
+    return QuestionShape(text, "yesno", ())
 
 
 def part_shapes(shape: QuestionShape) -> list[QuestionShape]:
