@@ -17,29 +17,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.answering.answerability import UNTYPED, TermWeights, coverage, question_terms
+from rag.answering.answerability import UNTYPED
+from rag.answering.context import QuestionContext
 from rag.answering.question import QuestionShape, part_shapes, read_question
 from rag.answering.spans import Phrase, find_phrases, person_like
-from rag.article_choice import outlet_mentions
-from rag.compose import Evidence, ExtractiveWriter
-from rag.coverage import question_names
-from rag.text import content_terms, words
+from rag.compose import ExtractiveWriter
+from rag.text import content_terms
 from rag.types import Draft, DraftSentence, DraftShortAnswer, Passage
 
-NAME_SHARE = 0.5  # of a sentence's binding score: the question's names; the rest its other terms
-TOP_SENTENCES = 12
-# A long question's coverage is read as if it had this many terms (score ** (6 / n)): one sentence holds a few of a
-# 40-word MultiHop-RAG question's terms. Without it, MultiHop-RAG dev half A refused 0.46 of answerable questions at
-# the natural set's threshold; with it 0.10 (null abstention 0.79); the natural set barely moves (most have <= 6).
-SENTENCE_TERMS = 6  # candidate sentences read for an answer, by relevance
-RELEVANCE_WEIGHT = 0.4  # of a sentence's rank score; the rest is its coverage of the question's terms
 PROXIMITY_WEIGHT = 0.2
 UNIT_BONUS = 0.15
 PLACE_CUE = 0.1  # a place is named after "in", "at", "from" ("Born in Alice Springs")
 _LOCATIVE = re.compile(r"\b(in|at|from|near|outside|inside|to)\s+(the\s+)?$", re.I)
 MULTIWORD_BONUS = 0.05  # a person's full name over a lone capitalised word
 NOT_A_PERSON = 0.15  # penalty of a "who" answer that names an organisation or event
-WINDOW = 8  # words either side of a phrase in which the question's terms count as near it
 NEGATION = re.compile(
     r"\b(not|no|never|none|nothing|neither|nor|without|cannot|denied|denies|rejected|refused|declined|failed|"
     r"instead of|rather than|no longer|ruled out|left out)\b|n['’]t\b",
@@ -70,7 +61,7 @@ class Reader:
         if evidence is None:
             return Draft(sentences=[], writer=self.name, answerability=0.0)
         shape = read_question(question)
-        context = _Context(evidence)
+        context = QuestionContext(evidence)
         # The base writer's gate averages the three best sentences, which a one-article store rarely has; the
         # reader asks for one relevant sentence and judges the rest by answerability.
         if float(evidence.relevance.max()) < self.base.min_relevance:
@@ -96,7 +87,7 @@ class Reader:
             )
         return self._draft(parts, context, answerability)
 
-    def _answer(self, shape: QuestionShape, context: _Context, used: set[str]) -> _Part:
+    def _answer(self, shape: QuestionShape, context: QuestionContext, used: set[str]) -> _Part:
         """``used``: short answers given to earlier parts of the question, not to be given again."""
         if shape.kind in ("yesno", "choice"):
             return self._decide(shape, context)
@@ -114,7 +105,7 @@ class Reader:
         ]
         return _Part(context.cover(shape.text, best), chosen)
 
-    def _factoid(self, shape: QuestionShape, context: _Context, used: set[str]) -> _Part:
+    def _factoid(self, shape: QuestionShape, context: QuestionContext, used: set[str]) -> _Part:
         asked = set(content_terms(shape.text))
         common = set(content_terms(" ".join(w for w in shape.text.split() if not w[:1].isupper())))
         unit = shape.counted.lower().rstrip("s")[:5]
@@ -156,7 +147,7 @@ class Reader:
         answerability = context.cover(shape.text, index) * (1.0 if phrase else untyped)
         return _Part(answerability, [index], phrase)
 
-    def _decide(self, shape: QuestionShape, context: _Context) -> _Part:
+    def _decide(self, shape: QuestionShape, context: QuestionContext) -> _Part:
         ranked = context.ranked(shape.text)
         if not ranked:
             return _Part(0.0, [])
@@ -182,7 +173,7 @@ class Reader:
         answerability = min(context.cover(shape.text, i) for i in deciding)
         return _Part(answerability, deciding, lead=lead)
 
-    def _draft(self, parts: list[_Part], context: _Context, answerability: float) -> Draft:
+    def _draft(self, parts: list[_Part], context: QuestionContext, answerability: float) -> Draft:
         candidates = context.candidates
         first = parts[0]
         short: DraftShortAnswer | None = None
@@ -231,111 +222,3 @@ def _pieces(phrase: Phrase, asked: set[str]) -> list[Phrase]:
             pieces.append(Phrase(text, phrase.start + start, phrase.start + start + len(text), phrase.type))
         run = []
     return pieces
-
-
-class _Context:
-    """The evidence of one question, with what every answer rule needs precomputed."""
-
-    def __init__(self, evidence: Evidence) -> None:
-        self.evidence = evidence
-        self.candidates = evidence.candidates
-        passages = evidence.passages
-        self.weights = TermWeights([c.terms for c in self.candidates])
-        self.sources = sorted({p.source for p in passages})
-        self.outlet_terms = set(content_terms(" ".join(self.sources)))
-        self.passage_terms = [set(content_terms(p.chunk.text)) for p in passages]
-        self.title_terms = [set(content_terms(p.title)) for p in passages]
-        self.near: list[set[str]] = []
-        for i, candidate in enumerate(self.candidates):
-            near = set(self.title_terms[candidate.passage - 1])
-            for j in (i - 1, i + 1):
-                if 0 <= j < len(self.candidates) and self.candidates[j].passage == candidate.passage:
-                    near |= self.candidates[j].terms
-            self.near.append(near)
-        # Sentences from the articles the question points at (its outlets), else all of them.
-        articles = set(evidence.articles)
-        self.named_outlets = bool(outlet_mentions(evidence.question, passages))
-        self.allowed = [
-            i for i, c in enumerate(self.candidates) if not self.named_outlets or c.article_id in articles
-        ]
-
-    def cover(self, question: str, index: int) -> float:
-        """How well sentence ``index`` binds the question: the names it asks about (each counts alike, however
-        common among the passages) and its other terms (IDF-weighted), found in the sentence, next to it or in its
-        passage (``rag.answering.answerability``)."""
-        candidate = self.candidates[index]
-        terms = self.terms(question)
-        named = self.names(question) & terms
-        where = (candidate.terms, self.near[index], self.passage_terms[candidate.passage - 1])
-        predicate = coverage(terms - named, *where, self.weights) if terms - named else None
-        binding = coverage(named, *where, None) if named else None
-        if predicate is None or binding is None:
-            score = predicate if predicate is not None else binding if binding is not None else 0.0
-        else:
-            score = NAME_SHARE * binding + (1 - NAME_SHARE) * predicate
-        if SENTENCE_TERMS and len(terms) > SENTENCE_TERMS:
-            score = score ** (SENTENCE_TERMS / len(terms))
-        return score
-
-    def names(self, question: str) -> set[str]:
-        return set(content_terms(" ".join(question_names(question, self.sources))))
-
-    def terms(self, question: str) -> set[str]:
-        """The question's terms an answer sentence should carry: not its outlets, nor its frame ("how far")."""
-        frame = content_terms(" ".join(read_question(question).frame))
-        return question_terms(question, self.outlet_terms | set(frame))
-
-    def ranked(self, question: str) -> list[tuple[int, float]]:
-        """The best candidate sentences for ``question``: relevance blended with coverage, best first."""
-        relevance = self.evidence.relevance
-        top = sorted(self.allowed, key=lambda i: -float(relevance[i]))[:TOP_SENTENCES]
-        scored = [
-            (i, RELEVANCE_WEIGHT * float(relevance[i]) + (1 - RELEVANCE_WEIGHT) * self.cover(question, i))
-            for i in top
-        ]
-        return sorted(scored, key=lambda pair: -pair[1])
-
-    def proximity(self, question: str, sentence: str, phrase: Phrase) -> float:
-        """The share of the question's terms that stand within ``WINDOW`` words of the phrase, nearer ones counting
-        more: the answer to "which state was the first to ban TikTok" stands by "first state to ban TikTok". Terms
-        match by stem or by a shared 5-letter prefix ("creator" for "created")."""
-        terms = self.terms(question)
-        if not terms:
-            return 0.0
-        prefixes = {t[:5] for t in terms if len(t) >= 5}
-        tokens = [(m.start(), m.group()) for m in re.finditer(r"\S+", sentence)]
-        before = [t for t in tokens if t[0] + len(t[1]) <= phrase.start][::-1][:WINDOW]
-        after = [t for t in tokens if t[0] >= phrase.end][:WINDOW]
-        found: dict[str, float] = {}
-        for side in (before, after):
-            for distance, (_, token) in enumerate(side):
-                for term in content_terms(token):
-                    key = term if term in terms else term[:5] if term[:5] in prefixes else None
-                    if key is not None:
-                        found[key] = max(found.get(key, 0.0), 1.0 / (1.0 + distance / 3.0))
-        return min(1.0, sum(found.values()) / len(terms))
-
-    def refusal(self, question: str) -> str:
-        """What was found instead: the closest report, and the question's words it does not mention."""
-        ranked = self.ranked(question)
-        if not ranked:
-            return "No passage answers this question."
-        index = ranked[0][0]
-        candidate = self.candidates[index]
-        passage = self.evidence.passages[candidate.passage - 1]
-        found = candidate.terms | self.near[index]
-        missing = [
-            w
-            for w in dict.fromkeys(words(question))
-            if set(content_terms(w)) & self.terms(question) and not set(content_terms(w)) & found
-        ]
-        closest = f"the closest passage, from {passage.source or 'an article'} (“{passage.title}”),"
-        shape = read_question(question)
-        typed = any(find_phrases(candidate.text, t, shape.counted) for t in shape.expects)
-        if shape.frame and shape.expects and not typed:
-            # "How tall is X?": the sentence names X, and says nothing of a height.
-            return f"No passage states the answer: {closest} does not say how {shape.frame[0]}."
-        if missing:
-            quoted = ", ".join(f"“{w}”" for w in missing[:4])
-            return f"No passage states the answer: {closest} does not mention {quoted}."
-        return f"No passage states the answer: {closest} does not say it."
