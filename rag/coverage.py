@@ -41,9 +41,13 @@ _CALENDAR = frozenset(
 )
 
 
+def _outlet_words(outlets: Iterable[str]) -> set[str]:
+    return {w.lower() for outlet in outlets for w in re.findall(r"[^\W_]+", outlet)}
+
+
 def question_names(question: str, outlets: Iterable[str]) -> list[str]:
     """Title-case words of the question that name something, outlet names excluded, in order, once each."""
-    outlet_words = {w.lower() for outlet in outlets for w in re.findall(r"[^\W_]+", outlet)}
+    outlet_words = _outlet_words(outlets)
     names: list[str] = []
     for match in _NAME.finditer(question):
         if _SENTENCE_START.search(question[: match.start()]):
@@ -70,7 +74,7 @@ def unknown_terms(question: str, outlets: Iterable[str], keyword: KeywordIndex) 
     names = question_names(question, outlets)
     # Question words ("What", "did", "do") are not content: a small store need not contain them; nor are the words
     # of an outlet's name, which is metadata rather than article text ("What did Metro Tech Daily report ...").
-    outlet_words = {w.lower() for outlet in outlets for w in re.findall(r"[^\W_]+", outlet)}
+    outlet_words = _outlet_words(outlets)
     words = [
         w
         for w in dict.fromkeys(_WORD.findall(question))
