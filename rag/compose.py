@@ -81,15 +81,14 @@ class ExtractiveWriter:
         if gate and not self.strong(relevance):
             return None
         articles = self._articles(question, passages, candidates, relevance, scorer)
-        return Evidence(question, passages, candidates, relevance, scorer, articles)
+        return Evidence(question, passages, candidates, relevance, articles)
 
     def strong(self, relevance: np.ndarray) -> bool:
         return float(np.sort(relevance)[-EVIDENCE_TOP:].mean()) >= self.min_relevance
 
-    def select(self, evidence: Evidence, limit: int | None = None) -> list[int]:
+    def select(self, evidence: Evidence) -> list[int]:
         """Indexes of the sentences to answer with, best first."""
         candidates, relevance, articles = evidence.candidates, evidence.relevance, evidence.articles
-        limit = limit or self.max_sentences
         ranked = [
             i
             for i in np.argsort(-relevance, kind="stable")
@@ -100,7 +99,7 @@ class ExtractiveWriter:
         firsts = [next(i for i in ranked if candidates[i].article_id == a) for a in articles]
         chosen: list[int] = []
         for index in [*firsts, *ranked]:
-            if len(chosen) == limit:
+            if len(chosen) == self.max_sentences:
                 break
             candidate = candidates[index]
             if (
@@ -151,7 +150,6 @@ class Evidence(NamedTuple):
     passages: Sequence[Passage]
     candidates: list[_Candidate]
     relevance: np.ndarray
-    scorer: _SentenceRelevance
     articles: list[str]
 
 
@@ -259,7 +257,9 @@ def assemble(
     if status == "answered":
         text = " ".join(_render(s) for s in sentences)
         # The direct answer first: the reader's lead (one per part of the question), else a model's short answer.
-        lead = draft.lead or (short.text if short is not None else None) if draft is not None else None
+        lead = draft.lead if draft is not None else None
+        if not lead and short is not None:
+            lead = short.text
         if lead:
             marks = f" [{short.citation}]" if short is not None else ""
             text = f"{lead}{marks}. {text}"
