@@ -36,6 +36,8 @@ class QuestionContext:
         self.outlet_terms = set(content_terms(" ".join(self.sources)))
         self.passage_terms = [set(content_terms(p.chunk.text)) for p in passages]
         self.title_terms = [set(content_terms(p.title)) for p in passages]
+        self._terms: dict[str, set[str]] = {}
+        self._names: dict[str, set[str]] = {}
         self.near: list[set[str]] = []
         for i, candidate in enumerate(self.candidates):
             near = set(self.title_terms[candidate.passage - 1])
@@ -69,12 +71,17 @@ class QuestionContext:
         return score
 
     def names(self, question: str) -> set[str]:
-        return set(content_terms(" ".join(question_names(question, self.sources))))
+        if question not in self._names:
+            self._names[question] = set(content_terms(" ".join(question_names(question, self.sources))))
+        return self._names[question]
 
     def terms(self, question: str) -> set[str]:
-        """The question's terms an answer sentence should carry: not its outlets, nor its frame ("how far")."""
-        frame = content_terms(" ".join(read_question(question).frame))
-        return question_terms(question, self.outlet_terms | set(frame))
+        """The question's terms an answer sentence should carry: not its outlets, nor its frame ("how far").
+        Read once per question: every sentence's coverage and every phrase's proximity asks for them."""
+        if question not in self._terms:
+            frame = content_terms(" ".join(read_question(question).frame))
+            self._terms[question] = question_terms(question, self.outlet_terms | set(frame))
+        return self._terms[question]
 
     def ranked(self, question: str) -> list[tuple[int, float]]:
         """The best candidate sentences for ``question``: relevance blended with coverage, best first."""
