@@ -77,6 +77,15 @@ def publish(site: Site, numbers: list[int], page_delay_s: float = 0.0, etag: str
     site.routes["/rss"] = conditional
 
 
+# The `serve`/`worker` processes a test is running now, with their logs: a wait fails at once, showing the log, when
+# one of them has died, and a wait that gives up shows their logs (a CI failure must say what the process did).
+RUNNING: list[tuple[subprocess.Popen[bytes], Path]] = []
+
+
+def log_tails() -> str:
+    return "".join(f"\n--- {log.name} (exit {proc.poll()}) ---\n{log.read_text()[-3000:]}" for proc, log in RUNNING)
+
+
 def until(what: Callable[[], T | None], timeout_s: float = 90.0, why: str = "") -> T:
     """Poll ``what`` until it returns something truthy; fail (not a timing assertion: a bound on a hang)."""
     deadline = time.monotonic() + timeout_s
@@ -84,8 +93,10 @@ def until(what: Callable[[], T | None], timeout_s: float = 90.0, why: str = "") 
         value = what()
         if value:
             return value
+        if any(proc.poll() is not None for proc, _ in RUNNING):
+            pytest.fail(f"a process exited while waiting for {why}:{log_tails()}")
         if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting after {timeout_s:.0f}s: {why}")
+            pytest.fail(f"gave up waiting after {timeout_s:.0f}s: {why}{log_tails()}")
         time.sleep(0.05)
 
 
@@ -129,6 +140,7 @@ def process(kind: str, data_dir: Path, log: Path, env: dict[str, str]) -> Iterat
         command += ["--host", "127.0.0.1", "--port", str(port)]
     with log.open("ab") as out:
         proc = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT)
+    RUNNING.append((proc, log))
     try:
         if base:
 
@@ -143,6 +155,7 @@ def process(kind: str, data_dir: Path, log: Path, env: dict[str, str]) -> Iterat
             until(healthy, why="the server to answer /healthz")
         yield proc, base
     finally:
+        RUNNING.remove((proc, log))
         if proc.poll() is None:
             proc.terminate()
             try:
