@@ -208,7 +208,8 @@ def run_natural(run: NaturalRun, console: Console | None = None) -> dict[str, An
         "prompt_id": evaluation.writer.prompt_id,
         "half": run.half,
         "limit": run.limit,
-        "seed": run.seed,
+        # not "seed": that key holds the seed setting's figures
+        "small_store_seed": run.seed,
     }
     rows: list[dict[str, Any]] = []
     for setting in [s for s in SETTINGS if s in run.settings]:

@@ -281,6 +281,23 @@ def test_a_run_writes_figures_per_setting_type_and_half_and_every_question(
     assert (out / "store" / "articles.sqlite3").exists()  # the full store is kept for the next run
 
 
+def test_the_cli_runs_one_setting_and_prints_only_its_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_articles_data: list[dict[str, Any]]
+) -> None:
+    # The small stores' seed once shared the summary key "seed" with the seed setting's figures: a run without
+    # the seed setting crashed printing them.
+    monkeypatch.setenv("NEWSDESK_EMBEDDER", "hashing")
+    shared = write_shared(tmp_path / "shared", sample_articles_data)
+    out = tmp_path / "out"
+    argv = ["eval", "natural", "--out", str(out), "--shared-data", str(shared), "--setting", "small"]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output[result.output.index("\n{") : result.output.rindex("}") + 1])
+    assert set(printed) == {"small"} and printed["small"]["n"] == 3
+    summary = json.loads((out / "summary.json").read_text())
+    assert "seed" not in summary and summary["small_store_seed"] == 0
+
+
 def test_the_cli_rejects_an_unknown_half_in_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["eval", "natural", "--out", str(tmp_path), "--half", "C"])
     assert result.exit_code == 2
