@@ -160,6 +160,15 @@ def test_a_question_the_article_does_not_answer_is_refused_saying_what_is_missin
     assert answer.answerability is not None and answer.answerability < harbor.settings.min_answerability
 
 
+def test_a_name_without_what_is_asked_of_it_is_refused(harbor: Services) -> None:
+    # The article names Lena Orrin, but says nothing of a husband: a name beside the asked person is not an answer
+    # ("Who is the CEO of Rivian?" once got a name from a sentence about Rivian's trucks).
+    answer = ask(harbor, "Who is Lena Orrin's husband?")
+    assert answer.status == "insufficient_evidence"
+    assert answer.short_answer is None
+    assert "“husband”" in answer.answer
+
+
 def test_question_words_do_not_count_as_off_corpus_on_a_one_article_store(harbor: Services) -> None:
     # "What", "did", "do" appear in no article; they are not what the question is about.
     answer = ask(harbor, "What did Orrin do in response?")

@@ -70,6 +70,16 @@ class QuestionContext:
             score = score ** (SENTENCE_TERMS / len(terms))
         return score
 
+    def unbound(self, question: str, index: int) -> bool:
+        """None of the question's terms other than its names is in sentence ``index``, next to it or in its
+        passage: the sentence is about the asked entity but not about what is asked of it ("Who is the CEO of
+        Rivian?" answered from a sentence about Rivian's trucks)."""
+        candidate = self.candidates[index]
+        terms = self.terms(question)
+        predicate = terms - (self.names(question) & terms)
+        where = (candidate.terms, self.near[index], self.passage_terms[candidate.passage - 1])
+        return bool(predicate) and coverage(predicate, *where, None) == 0.0
+
     def names(self, question: str) -> set[str]:
         if question not in self._names:
             self._names[question] = set(content_terms(" ".join(question_names(question, self.sources))))
