@@ -1,0 +1,175 @@
+"""Yes/no verdicts the evidence decides, or none.
+
+A yes/no question states a claim ("Did Ireland beat New Zealand?"): its names (the subject) and its other terms (the
+predicate). A sentence decides the claim when it is about it, carrying enough of the predicate's terms itself, not
+only its neighbours or passage; it says "No" when it contradicts the claim (a negation the question does not have,
+or the opposite of one of the claim's words: "defeated" for "beat", "free" for "charging", "mice" for "people") and
+"Yes" otherwise. A comparison of reports ("consistent", "a change", "both") is decided per report: each named report
+needs a deciding sentence, and a contradiction between them (one negates what the other states, or states the
+opposite word) answers the comparison. When no sentence is about the claim the verdict is None: the reader shows the
+best sentence without a "Yes" or "No" it cannot back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.text import content_terms
+
+NEGATION = re.compile(
+    r"\b(not|no|never|none|nothing|neither|nor|without|cannot|denied|denies|rejected|refused|declined|failed|"
+    r"instead of|rather than|no longer|ruled out|left out)\b|n['’]t\b",
+    re.I,
+)
+# Opposite words: a sentence holding one side answers "No" to a claim holding the other. Generic pairs of news
+# reporting (results, trends, rulings, obligations, prices, study subjects), not words of particular questions.
+_OPPOSITE_PAIRS = [
+    ("win|wins|won|winning|beat|beats|beaten|victory", "lose|loses|lost|losing|defeat|defeated|defeats|loss"),
+    (
+        "rise|rises|rose|risen|increase[sd]?|increasing|grow|grows|grew|growth|gain(?:s|ed)?|higher|up",
+        "fall|falls|fell|fallen|decrease[sd]?|decreasing|decline[sd]?|declining|drop(?:s|ped)?|shr[ai]nk|lower|down",
+    ),
+    (
+        "approve[sd]?|approving|accept(?:s|ed)?|pass(?:es|ed)?",
+        "reject(?:s|ed)?|veto(?:es|ed)?|block(?:s|ed)?",
+    ),
+    ("guilty|convicted", "acquitted|not guilty|cleared"),
+    ("required|mandatory|compulsory|obligatory|legally", "voluntary|optional"),
+    ("charg(?:e|es|ed|ing)|paid|pay(?:s|ing)?|fees?|subscription", "free"),
+    ("keeps?|kept|retain(?:s|ed)?", "stripp?(?:ed)?|revoke[sd]?|take away|taken away|took away"),
+    ("people|humans?|patients|adults|children", "mice|mouse|rats?|animals?|monkeys"),
+    ("same|unchanged|flat|consistent|consistency", "different|changed?|inconsistent|inconsistency"),
+    ("allow(?:s|ed)?|permit(?:s|ted)?|legal", "ban(?:s|ned)?|prohibit(?:s|ed)?|forb[ia]d(?:den)?|illegal"),
+    (
+        "includ(?:e|es|ed|ing)|join(?:s|ed)?|taking part|take part|took part|make|makes|made|qualif(?:y|ied|ies)",
+        "exclud(?:e|es|ed|ing)|left out|miss(?:es|ed)?|eliminated",
+    ),
+]
+OPPOSITES = [
+    (re.compile(rf"\b(?:{a})\b", re.I), re.compile(rf"\b(?:{b})\b", re.I)) for a, b in _OPPOSITE_PAIRS
+]
+# A comparison claim: the reports agree ("consistent", "the same") or differ ("a change", "contradict").
+_SAME = re.compile(
+    r"\b(consisten\w*|agree\w*|align\w*|same|similar\w*|unchanged|remain\w*|maintain\w*|both)\b", re.I
+)
+_DIFFER = re.compile(
+    r"\b(inconsisten\w*|disagree\w*|contradict\w*|differ\w*|chang\w*|shift\w*|diverg\w*)\b", re.I
+)
+
+_WHEN = re.compile(
+    r"\d+\w*|(januari|februari|march|april|may|june|juli|august|septemb|octob|novemb|decemb|monday|tuesday|"
+    r"wednesday|thursday|friday|saturday|sunday|today|yesterday|week|month|year)"
+)
+PREDICATE_MIN = 0.5  # share of the claim's predicate terms a deciding sentence carries itself
+NAMES_MIN = 0.5  # share of the claim's names found in the sentence or its passage
+COMPARE_MIN = 0.4  # a report's sentence binds a comparison question (the reader's answerability floor)
+FLIP_WINDOW = 3  # "a 3-2 win over England" restates "England lost": the claim's name right after the opposite
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str
+    names: frozenset[str]  # the stems of the names it asks about
+    predicate: frozenset[str]  # its other terms' stems
+    negative: bool  # asked in the negative ("Did X not ...?")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    lead: str | None  # "Yes", "No", or None when the evidence does not decide
+    sentences: list[int]  # the deciding sentences (indexes into the candidates), one per report
+
+
+def read_claim(question: str, terms: set[str], names: set[str]) -> Claim:
+    """``terms``: the question's terms an answer should carry (outlets and frame words left out); ``names``: the
+    stems of the names among them. Numbers and dates stay out of the predicate: they place the claim ("on 31
+    October 2023") and a sentence about it seldom repeats them."""
+    predicate = {t for t in terms - names if not _WHEN.fullmatch(t)}
+    return Claim(question, frozenset(names & terms), frozenset(predicate), bool(NEGATION.search(question)))
+
+
+def _present(term: str, sentence_terms: set[str], prefixes: set[str]) -> bool:
+    return term in sentence_terms or (len(term) >= 5 and term[:5] in prefixes)
+
+
+def predicate_share(claim: Claim, sentence: str) -> float:
+    """The share of the claim's predicate terms the sentence carries (by stem or 5-letter prefix: "appealing" for
+    "appeal"); a term whose opposite the sentence states counts as carried ("defeated" is about "beat")."""
+    if not claim.predicate:
+        return 1.0
+    terms = set(content_terms(sentence))
+    prefixes = {t[:5] for t in terms if len(t) >= 5}
+    found = {t for t in claim.predicate if _present(t, terms, prefixes)}
+    for side_a, side_b in OPPOSITES:
+        for asked, stated in ((side_a, side_b), (side_b, side_a)):
+            for match in asked.finditer(claim.text):
+                if stated.search(sentence):
+                    found |= set(content_terms(match.group())) & claim.predicate
+    return len(found) / len(claim.predicate)
+
+
+def contradicts(claim: Claim, sentence: str) -> bool:
+    """The sentence states the opposite of the claim: a negation the claim does not have (or lacks the claim's
+    negation), or the opposite word of one of the claim's words, unless the claim's name follows that word
+    ("Belgium's win over England" for "Did England lose to Belgium?")."""
+    if bool(NEGATION.search(sentence)) != claim.negative:
+        return True
+    lowered = sentence.lower()
+    for side_a, side_b in OPPOSITES:
+        for asked, opposite in ((side_a, side_b), (side_b, side_a)):
+            if not asked.search(claim.text) or asked.search(sentence):
+                continue
+            for match in opposite.finditer(lowered):
+                after = content_terms(" ".join(lowered[match.end() :].split()[:FLIP_WINDOW]))
+                if not set(after) & claim.names:
+                    return True
+    return False
+
+
+def decide(
+    claim: Claim,
+    sentences: Sequence[str],
+    ranked: Sequence[int],
+    name_share: Sequence[float],
+    cover: Sequence[float],
+    reports: Sequence[Sequence[int]] = (),
+) -> Verdict:
+    """``sentences``: the candidate sentences; ``ranked``: their indexes, best first; ``name_share[i]``: the share
+    of the claim's names found in sentence i or its passage; ``cover[i]``: how well sentence i binds the whole
+    question (``QuestionContext.cover``); ``reports``: for a question naming two or more reports, each report's
+    candidate indexes, best first."""
+    if len(reports) > 1:
+        return _compare(claim, sentences, cover, reports)
+    about = [
+        i
+        for i in ranked
+        if name_share[i] >= NAMES_MIN and predicate_share(claim, sentences[i]) >= PREDICATE_MIN
+    ]
+    if not about:
+        return Verdict(None, list(ranked[:1]))
+    # The sentence that carries most of the claim decides (the retrieval rank breaks ties): "Florida State, ...,
+    # became the first unbeaten champion left out of the field" over "Florida State as an unbeaten team would ...".
+    best = max(about, key=lambda i: predicate_share(claim, sentences[i]))
+    return Verdict("No" if contradicts(claim, sentences[best]) else "Yes", [best])
+
+
+def _compare(
+    claim: Claim, sentences: Sequence[str], cover: Sequence[float], reports: Sequence[Sequence[int]]
+) -> Verdict:
+    """Each report's best sentence, when it binds the question (a comparison's long wording is rarely carried by one
+    sentence, so the question-level ``cover`` judges it); undecided unless every report has one."""
+    chosen = [next((i for i in report if cover[i] >= COMPARE_MIN), None) for report in reports]
+    if any(i is None for i in chosen):
+        return Verdict(None, [report[0] for report in reports if report])
+    deciding = [i for i in chosen if i is not None]
+    # Each report is read against the claim stated positively; the question's own negation ("was there no
+    # change?") flips the answer at the end.
+    positive = Claim(claim.text, claim.names, claim.predicate, False)
+    against = [contradicts(positive, sentences[i]) for i in deciding]
+    # "Was there a change between A and B?": yes when one report contradicts what the other states. "Did both A and
+    # B report X?", "Were A and B consistent?": yes when no report contradicts the claim.
+    differ = _DIFFER.search(claim.text) is not None and _SAME.search(claim.text) is None
+    agrees = len(set(against)) > 1 if differ else not any(against)
+    return Verdict("Yes" if agrees != claim.negative else "No", deciding)
