@@ -21,7 +21,7 @@ from rag.answering.answerability import UNTYPED
 from rag.answering.context import QuestionContext
 from rag.answering.question import QuestionShape, part_shapes, read_question
 from rag.answering.spans import Phrase, find_phrases, person_like
-from rag.answering.yesno import decide, read_claim
+from rag.answering.yesno import Report, decide, read_claim
 from rag.compose import ExtractiveWriter
 from rag.text import content_terms
 from rag.types import Draft, DraftSentence, DraftShortAnswer, Passage
@@ -150,13 +150,13 @@ class Reader:
         order = [i for i, _ in ranked]
         candidates = context.candidates
         # A comparison of the reports the question names is decided per report (``rag.answering.yesno``).
-        reports: list[list[int]] = []
+        reports: list[Report] = []
         if context.named_outlets:
-            reports = [
-                found
-                for article in context.evidence.articles
-                if (found := [i for i in order if candidates[i].article_id == article])
-            ]
+            for article in context.evidence.articles:
+                found = [i for i in order if candidates[i].article_id == article]
+                if found:
+                    passage = context.evidence.passages[candidates[found[0]].passage - 1]
+                    reports.append(Report(passage.source, passage.published_at, found))
         names = context.names(shape.text) & context.terms(shape.text)
         name_share = [0.0] * len(candidates)
         cover = [0.0] * len(candidates)

@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from rag.text import content_terms
 
 NEGATION = re.compile(
-    r"\b(not|no|never|none|nothing|neither|nor|without|cannot|denied|denies|rejected|refused|declined|failed|"
+    r"\b(not|no|never|none|nothing|neither|nor|without|cannot|denied|denies|rejected|refused|declined|fail|fails|failed|"
     r"instead of|rather than|no longer|ruled out|left out)\b|n['’]t\b",
     re.I,
 )
@@ -62,6 +63,11 @@ _WHEN = re.compile(
     r"\d+\w*|(januari|februari|march|april|may|june|juli|august|septemb|octob|novemb|decemb|monday|tuesday|"
     r"wednesday|thursday|friday|saturday|sunday|today|yesterday|week|month|year)"
 )
+# An order word right before the second report's outlet (its article and quote marks may stand between).
+_ORDER = re.compile(
+    r"(?<!published )\b(before|after|earlier than|later than|prior to|ahead of)\s+(?:the\s+)?['\"‘“]?(?:the\s+)?$",
+    re.I,
+)
 PREDICATE_MIN = 0.5  # share of the claim's predicate terms a deciding sentence carries itself
 NAMES_MIN = 0.5  # share of the claim's names found in the sentence or its passage
 COMPARE_MIN = 0.4  # a report's sentence binds a comparison question (the reader's answerability floor)
@@ -80,6 +86,40 @@ class Claim:
 class Verdict:
     lead: str | None  # "Yes", "No", or None when the evidence does not decide
     sentences: list[int]  # the deciding sentences (indexes into the candidates), one per report
+
+
+@dataclass(frozen=True)
+class Report:
+    """One report the question names: its outlet, when it was published and its candidate sentences, best first."""
+
+    outlet: str
+    published: datetime | None
+    sentences: list[int]
+
+
+def temporal_order(question: str, reports: Sequence[Report]) -> str | None:
+    """ "Did X report ... before Y reported ...?": the order of the two reports' publication dates decides. Only when
+    the order word stands right before the second outlet's naming ("before Engadget discussed"), not when it
+    describes a report ("the article published after The Guardian's")."""
+    if len(reports) != 2 or reports[0].published is None or reports[1].published is None:
+        return None
+    first = _naming(question, reports[0].outlet, 0)
+    second = _naming(question, reports[1].outlet, first.end()) if first else None
+    if first is None or second is None:
+        return None
+    order = _ORDER.search(question[first.end() : second.start()])
+    if order is None or reports[0].published.date() == reports[1].published.date():
+        return None
+    claimed_earlier = order.group(1).lower() in ("before", "earlier than", "prior to", "ahead of")
+    holds = (reports[0].published < reports[1].published) == claimed_earlier
+    # "Did X fail to report ... before Y ...?" asks the opposite (a negation in Y's clause describes Y's report).
+    asked_negative = NEGATION.search(question[: first.end() + order.start()]) is not None
+    return "Yes" if holds != asked_negative else "No"
+
+
+def _naming(question: str, outlet: str, start: int) -> re.Match[str] | None:
+    bare = re.sub(r"^the\s+", "", outlet, flags=re.I)
+    return re.compile(rf"\b{re.escape(bare)}\b", re.I).search(question, start)
 
 
 def read_claim(question: str, terms: set[str], names: set[str]) -> Claim:
@@ -134,14 +174,17 @@ def decide(
     ranked: Sequence[int],
     name_share: Sequence[float],
     cover: Sequence[float],
-    reports: Sequence[Sequence[int]] = (),
+    reports: Sequence[Report] = (),
 ) -> Verdict:
     """``sentences``: the candidate sentences; ``ranked``: their indexes, best first; ``name_share[i]``: the share
     of the claim's names found in sentence i or its passage; ``cover[i]``: how well sentence i binds the whole
     question (``QuestionContext.cover``); ``reports``: for a question naming two or more reports, each report's
     candidate indexes, best first."""
     if len(reports) > 1:
-        return _compare(claim, sentences, cover, reports)
+        order = temporal_order(claim.text, reports)
+        if order is not None:
+            return Verdict(order, [report.sentences[0] for report in reports])
+        return _compare(claim, sentences, cover, [report.sentences for report in reports])
     about = [
         i
         for i in ranked
