@@ -201,18 +201,17 @@ def decide(
 def _compare(
     claim: Claim, sentences: Sequence[str], cover: Sequence[float], reports: Sequence[Sequence[int]]
 ) -> Verdict:
-    """Each report's best sentence, when it binds the question (a comparison's long wording is rarely carried by one
-    sentence, so the question-level ``cover`` judges it); undecided unless every report has one."""
+    """ "Did both A and B report X?", "Were A's and B's reports consistent?": Yes when every report has a sentence
+    that binds the question (its long wording is rarely carried by one sentence, so the question-level ``cover``
+    judges it) and none contradicts the claim. Otherwise undecided: on MultiHop-RAG dev half A a report's
+    contradiction cue (a negation, an opposite word) said "No" right only half the time, and "was there a change"
+    asks about a shift of focus that no cue here sees (that rule: precision 0.51 over 125 verdicts; this one 0.67 over
+    51, against always-Yes 0.57)."""
     chosen = [next((i for i in report if cover[i] >= COMPARE_MIN), None) for report in reports]
-    if any(i is None for i in chosen):
-        return Verdict(None, [report[0] for report in reports if report])
     deciding = [i for i in chosen if i is not None]
-    # Each report is read against the claim stated positively; the question's own negation ("was there no
-    # change?") flips the answer at the end.
-    positive = Claim(claim.text, claim.names, claim.predicate, False)
-    against = [contradicts(positive, sentences[i]) for i in deciding]
-    # "Was there a change between A and B?": yes when one report contradicts what the other states. "Did both A and
-    # B report X?", "Were A and B consistent?": yes when no report contradicts the claim.
+    if len(deciding) < len(reports):
+        return Verdict(None, [report[0] for report in reports if report])
     differ = _DIFFER.search(claim.text) is not None and _SAME.search(claim.text) is None
-    agrees = len(set(against)) > 1 if differ else not any(against)
-    return Verdict("Yes" if agrees != claim.negative else "No", deciding)
+    if differ or claim.negative or any(contradicts(claim, sentences[i]) for i in deciding):
+        return Verdict(None, deciding)
+    return Verdict("Yes", deciding)
