@@ -80,6 +80,7 @@ class Claim:
     names: frozenset[str]  # the stems of the names it asks about
     predicate: frozenset[str]  # its other terms' stems
     negative: bool  # asked in the negative ("Did X not ...?")
+    subject: str = ""  # the stem of its first name: "england" in "Did England lose to Belgium?"
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,10 @@ def read_claim(question: str, terms: set[str], names: set[str]) -> Claim:
     stems of the names among them. Numbers and dates stay out of the predicate: they place the claim ("on 31
     October 2023") and a sentence about it seldom repeats them."""
     predicate = {t for t in terms - names if not _WHEN.fullmatch(t)}
-    return Claim(question, frozenset(names & terms), frozenset(predicate), bool(NEGATION.search(question)))
+    subject = next((t for t in content_terms(question) if t in names & terms), "")
+    return Claim(
+        question, frozenset(names & terms), frozenset(predicate), bool(NEGATION.search(question)), subject
+    )
 
 
 def _present(term: str, sentence_terms: set[str], prefixes: set[str]) -> bool:
@@ -152,8 +156,9 @@ def predicate_share(claim: Claim, sentence: str) -> float:
 
 def contradicts(claim: Claim, sentence: str) -> bool:
     """The sentence states the opposite of the claim: a negation the claim does not have (or lacks the claim's
-    negation), or the opposite word of one of the claim's words, unless the claim's name follows that word
-    ("Belgium's win over England" for "Did England lose to Belgium?")."""
+    negation), or the opposite word of one of the claim's words, unless the claim's subject follows that word as its
+    object ("Belgium's win over England" for "Did England lose to Belgium?"). A transitive "defeated England" reads
+    as England's defeat only by that rule: the word lists do not tell a verb's roles."""
     if bool(NEGATION.search(sentence)) != claim.negative:
         return True
     lowered = sentence.lower()
@@ -162,8 +167,10 @@ def contradicts(claim: Claim, sentence: str) -> bool:
             if not asked.search(claim.text) or asked.search(sentence):
                 continue
             for match in opposite.finditer(lowered):
-                after = content_terms(" ".join(lowered[match.end() :].split()[:FLIP_WINDOW]))
-                if not set(after) & claim.names:
+                following = lowered[match.end() :].split()[:FLIP_WINDOW]
+                # "defeated by the Wanderers" is passive: the name after it is the winner, not the one who lost.
+                passive = bool(following) and following[0] == "by"
+                if passive or claim.subject not in content_terms(" ".join(following)):
                     return True
     return False
 
