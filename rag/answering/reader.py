@@ -171,7 +171,10 @@ class Reader:
         if shape.kind == "choice" and lead is not None:
             option = shape.options[0] if lead == "Yes" else shape.options[1]
             lead = option[:1].upper() + option[1:]
-        answerability = min(cover[i] for i in deciding)
+        # Whether to answer at all stays the evidence's binding of the question (each named report's best sentence,
+        # else the best one), whatever sentence decides the verdict: the natural dev answerability AUC held.
+        binding = [report.sentences[0] for report in reports] or order[:1]
+        answerability = min(cover[i] for i in binding)
         return _Part(answerability, deciding, lead=lead)
 
     def _draft(self, parts: list[_Part], context: QuestionContext, answerability: float) -> Draft:
