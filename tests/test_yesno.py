@@ -104,3 +104,11 @@ def test_before_and_after_are_decided_by_publication_dates() -> None:
     # "published after" describes a report; it does not ask about the order.
     described = "Did the Harbour Gazette article published after the Coast Courier's say the budget passed?"
     assert temporal_order(described, reports) is None
+
+
+def test_another_amount_or_a_vote_against_contradicts_the_claim() -> None:
+    cost = _claim("Will the Port Avel ferry terminal cost $9 million?", "Port Avel")
+    assert contradicts(cost, "Mayor Lena Orrin said the Port Avel ferry terminal will cost $4.2 million.")
+    assert not contradicts(cost, "The Port Avel ferry terminal will cost $9m, the mayor said.")
+    vote = _claim("Did Councillor Tomas Bell vote for the ferry budget?", "Councillor Tomas Bell")
+    assert contradicts(vote, "Councillor Tomas Bell voted against the ferry budget because fares will rise.")

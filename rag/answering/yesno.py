@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from rag.answering.question import AnswerType
+from rag.answering.spans import find_phrases
 from rag.text import content_terms
 
 NEGATION = re.compile(
@@ -42,6 +44,10 @@ _OPPOSITE_PAIRS = [
     ("keeps?|kept|retain(?:s|ed)?", "stripp?(?:ed)?|revoke[sd]?|take away|taken away|took away"),
     ("people|humans?|patients|adults|children", "mice|mouse|rats?|animals?|monkeys"),
     ("same|unchanged|flat|consistent|consistency", "different|changed?|inconsistent|inconsistency"),
+    (
+        r"vot\w* for|in favou?r|support(?:s|ed|ing)?|back(?:s|ed|ing)?|endorse[sd]?",
+        r"vot\w* against|against|oppose[sd]?|opposing|opposition",
+    ),
     ("allow(?:s|ed)?|permit(?:s|ted)?|legal", "ban(?:s|ned)?|prohibit(?:s|ed)?|forb[ia]d(?:den)?|illegal"),
     (
         "includ(?:e|es|ed|ing)|join(?:s|ed)?|taking part|take part|took part|make|makes|made|qualif(?:y|ied|ies)",
@@ -68,6 +74,9 @@ _ORDER = re.compile(
     r"(?<!published )\b(before|after|earlier than|later than|prior to|ahead of)\s+(?:the\s+)?['\"‘“]?(?:the\s+)?$",
     re.I,
 )
+# Amounts a claim may state exactly; dates and bare numbers are left out: a sentence about the claim often holds
+# other ones (an earlier round's date, another count).
+_AMOUNTS: tuple[AnswerType, ...] = ("money", "percent")
 PREDICATE_MIN = 0.5  # share of the claim's predicate terms a deciding sentence carries itself
 NAMES_MIN = 0.5  # share of the claim's names found in the sentence or its passage
 COMPARE_MIN = 0.4  # a report's sentence binds a comparison question (the reader's answerability floor)
@@ -154,6 +163,14 @@ def predicate_share(claim: Claim, sentence: str) -> float:
     return len(found) / len(claim.predicate)
 
 
+def _amount(text: str) -> str:
+    """An amount in one spelling: "$4.2 million" and "$4.2m", "12 per cent" and "12%"."""
+    text = re.sub(r"[\s,]", "", text.lower())
+    for long, short in (("million", "m"), ("billion", "bn"), ("percent", "%")):
+        text = text.replace(long, short)
+    return text
+
+
 def contradicts(claim: Claim, sentence: str) -> bool:
     """The sentence states the opposite of the claim: a negation the claim does not have (or lacks the claim's
     negation), or the opposite word of one of the claim's words, unless the claim's subject follows that word as its
@@ -161,6 +178,12 @@ def contradicts(claim: Claim, sentence: str) -> bool:
     as England's defeat only by that rule: the word lists do not tell a verb's roles."""
     if bool(NEGATION.search(sentence)) != claim.negative:
         return True
+    # "Will the terminal cost $9 million?" against "will cost $4.2 million": another amount of the same kind.
+    for kind in _AMOUNTS:
+        claimed = {_amount(p.text) for p in find_phrases(claim.text, kind)}
+        stated = {_amount(p.text) for p in find_phrases(sentence, kind)} if claimed else set()
+        if stated and not claimed & stated:
+            return True
     lowered = sentence.lower()
     for side_a, side_b in OPPOSITES:
         for asked, opposite in ((side_a, side_b), (side_b, side_a)):
