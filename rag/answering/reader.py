@@ -3,9 +3,9 @@ it; or ``insufficient_evidence`` with what was found instead.
 
 - factoid questions (who/what/when/where/how many/how much): the best phrase of the expected type
   (``rag.answering.spans``) among the sentences that bind the question's terms (``rag.answering.answerability``);
-- yes/no questions: "Yes" or "No" from the deciding sentence's polarity against the question's, one deciding
-  sentence per report the question names; a choice question ("consistent or inconsistent?") reads as a yes/no
-  question about its first option;
+- yes/no questions: "Yes" or "No" when a sentence about the claim decides it, else the best sentence with no verdict
+  (``rag.answering.yesno``); a choice question ("consistent or inconsistent?") reads as a yes/no question about its
+  first option;
 - why/how and open questions: the one or two sentences that bind the question best;
 - a two-part question: each part answered from its own evidence.
 Below ``min_answerability`` the draft is empty and says why.
