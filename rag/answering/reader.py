@@ -3,9 +3,9 @@ it; or ``insufficient_evidence`` with what was found instead.
 
 - factoid questions (who/what/when/where/how many/how much): the best phrase of the expected type
   (``rag.answering.spans``) among the sentences that bind the question's terms (``rag.answering.answerability``);
-- yes/no questions: "Yes" or "No" from the deciding sentence's polarity against the question's, one deciding
-  sentence per report the question names; a choice question ("consistent or inconsistent?") reads as a yes/no
-  question about its first option;
+- yes/no questions: "Yes" or "No" when a sentence about the claim decides it, else the best sentence with no verdict
+  (``rag.answering.yesno``); a choice question ("consistent or inconsistent?") reads as a yes/no question about its
+  first option;
 - why/how and open questions: the one or two sentences that bind the question best;
 - a two-part question: each part answered from its own evidence.
 Below ``min_answerability`` the draft is empty and says why.
@@ -21,6 +21,7 @@ from rag.answering.answerability import UNTYPED
 from rag.answering.context import QuestionContext
 from rag.answering.question import QuestionShape, part_shapes, read_question
 from rag.answering.spans import Phrase, find_phrases, person_like
+from rag.answering.yesno import Report, decide, read_claim
 from rag.compose import ExtractiveWriter
 from rag.text import content_terms
 from rag.types import Draft, DraftSentence, DraftShortAnswer, Passage
@@ -36,11 +37,6 @@ PLACE_CUE = 0.1  # a place is named after "in", "at", "from" ("Born in Alice Spr
 _LOCATIVE = re.compile(r"\b(in|at|from|near|outside|inside|to)\s+(the\s+)?$", re.I)
 MULTIWORD_BONUS = 0.05  # a person's full name over a lone capitalised word
 NOT_A_PERSON = 0.15  # penalty of a "who" answer that names an organisation or event
-NEGATION = re.compile(
-    r"\b(not|no|never|none|nothing|neither|nor|without|cannot|denied|denies|rejected|refused|declined|failed|"
-    r"instead of|rather than|no longer|ruled out|left out)\b|n['’]t\b",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -158,26 +154,34 @@ class Reader:
         ranked = context.ranked(shape.text)
         if not ranked:
             return _Part(0.0, [])
-        # One deciding sentence per report the question names (a comparison of two outlets' reports), else the
-        # single best one.
-        deciding: list[int] = []
+        order = [i for i, _ in ranked]
+        candidates = context.candidates
+        # A comparison of the reports the question names is decided per report (``rag.answering.yesno``).
+        reports: list[Report] = []
         if context.named_outlets:
             for article in context.evidence.articles:
-                first = next((i for i, _ in ranked if context.candidates[i].article_id == article), None)
-                if first is not None:
-                    deciding.append(first)
-        deciding = deciding or [ranked[0][0]]
-        asked_negative = bool(NEGATION.search(shape.text))
-        # "No" only on a stated negation: also answering "No" when the deciding sentence leaves out the claim's
-        # words (claim coverage < 0.3-0.5) cost MultiHop-RAG dev half A yes/no 0.35 -> 0.29 and moved nothing on the
-        # natural dev half A.
-        agrees = all(bool(NEGATION.search(context.candidates[i].text)) == asked_negative for i in deciding)
-        if shape.kind == "choice":
-            lead = shape.options[0] if agrees else shape.options[1]
-            lead = lead[:1].upper() + lead[1:]
-        else:
-            lead = "Yes" if agrees else "No"
-        answerability = min(context.cover(shape.text, i) for i in deciding)
+                found = [i for i in order if candidates[i].article_id == article]
+                if found:
+                    passage = context.evidence.passages[candidates[found[0]].passage - 1]
+                    reports.append(Report(passage.source, passage.published_at, found))
+        names = context.names(shape.text) & context.terms(shape.text)
+        name_share = [0.0] * len(candidates)
+        cover = [0.0] * len(candidates)
+        for i in order:
+            held = candidates[i].terms | context.passage_terms[candidates[i].passage - 1]
+            name_share[i] = len(names & held) / len(names) if names else 1.0
+            cover[i] = context.cover(shape.text, i)
+        claim = read_claim(shape.text, context.terms(shape.text), names)
+        verdict = decide(claim, [c.text for c in candidates], order, name_share, cover, reports)
+        deciding = verdict.sentences or order[:1]
+        lead = verdict.lead
+        if shape.kind == "choice" and lead is not None:
+            option = shape.options[0] if lead == "Yes" else shape.options[1]
+            lead = option[:1].upper() + option[1:]
+        # Whether to answer at all stays the evidence's binding of the question (each named report's best sentence,
+        # else the best one), whatever sentence decides the verdict: the natural dev answerability AUC held.
+        binding = [report.sentences[0] for report in reports] or order[:1]
+        answerability = min(cover[i] for i in binding)
         return _Part(answerability, deciding, lead=lead)
 
     def _draft(self, parts: list[_Part], context: QuestionContext, answerability: float) -> Draft:
