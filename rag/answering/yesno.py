@@ -6,8 +6,8 @@ only its neighbours or passage; it says "No" when it contradicts the claim (a ne
 or the opposite of one of the claim's words: "defeated" for "beat", "free" for "charging", "mice" for "people") and
 "Yes" otherwise. A comparison of reports ("consistent", "a change", "both") is decided per report: each named report
 needs a deciding sentence, and a contradiction between them (one negates what the other states, or states the
-opposite word) answers the comparison. When no sentence is about the claim the verdict is None: the reader shows the
-best sentence without a "Yes" or "No" it cannot back.
+opposite word) answers the comparison. When no sentence is about the claim the verdict is None, and the reader falls
+back to the best sentence's negation against the question's (``rag.answering.reader``).
 """
 
 from __future__ import annotations
