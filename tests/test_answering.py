@@ -71,6 +71,33 @@ def test_phrases_of_the_expected_type_are_found_verbatim(
     assert sentence[phrase.start : phrase.end] == expected
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        ("In what minute did Okafor score?", "Okafor scored in the 27th minute of the final.", "27th minute"),
+        ("How many ferry berths does it have?", "It will have six ferry berths and a cafe.", "six ferry berths"),
+        ("How much more likely were commuters to be late?", "Commuters were 2.5 times likelier.", "2.5 times"),
+    ],
+)
+def test_a_count_keeps_its_ordinal_its_whole_noun_and_times(question: str, sentence: str, expected: str) -> None:
+    shape = read_question(question)
+    assert expected in [p.text for p in find_phrases(sentence, "number", shape.counted)]
+
+
+def test_a_joining_word_inside_a_name_stays_when_question_words_are_dropped() -> None:
+    from rag.answering.reader import _pieces
+    from rag.text import content_terms
+
+    found = find_phrases("She spoke at the Economic Club of New York on Monday.", "place")
+    club = next(p for p in found if p.text.startswith("Economic"))
+    assert club.text == "Economic Club of New York"
+    kept = _pieces(club, set(content_terms("where did the mayor speak")))
+    assert [p.text for p in kept] == ["Economic Club of New York"]
+    # A question word still splits the name, and the joining word does not open the next piece.
+    split = _pieces(club, set(content_terms("which club did the mayor visit")))
+    assert [p.text for p in split] == ["Economic", "New York"]
+
+
 def test_names_do_not_start_with_sentence_openers() -> None:
     phrases = [p.text for p in find_phrases("After the match, Dana Okafor thanked the fans.", "person")]
     assert "Dana Okafor" in phrases

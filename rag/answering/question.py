@@ -117,9 +117,10 @@ def _shape(text: str) -> QuestionShape:
         return _yes_no(text, lowered)
     if lowered.startswith("why") or re.match(r"^(what|which) (was|is|were|are) the reasons?\b", lowered):
         return QuestionShape(text, "why", ())
-    match = re.match(r"^how (many|much|old|long|tall|high|far|big|large|fast|often)\b\s*(\w*)", lowered)
+    match = re.match(r"^how (many|much|old|long|tall|high|far|big|large|fast|often)\b\s*(\w*(?:\s+\w+){0,2})", lowered)
     if match:
-        word, noun = match.group(1), match.group(2)
+        # "how many neural engines does": the counted noun runs to the verb.
+        word, noun = match.group(1), " ".join(_until_verb(match.group(2).split()))
         frame = (word,)
         if word == "many":
             return QuestionShape(text, "factoid", ("number",), counted=noun, frame=frame)
@@ -153,13 +154,30 @@ def _shape(text: str) -> QuestionShape:
                     typed: tuple[AnswerType, ...] = (
                         (answer_type, "name") if answer_type == "person" else (answer_type,)
                     )
-                    return QuestionShape(text, "factoid", typed)
+                    # "In what minute": the number comes with its noun ("27th minute").
+                    counted = noun if answer_type == "number" and noun == "minute" else ""
+                    return QuestionShape(text, "factoid", typed, counted=counted)
         if re.match(r"^what (did|does|do|will|would|has|had)\b.*\b(do|doing|done)\b", lowered):
             return QuestionShape(text, "open", ())
         return QuestionShape(text, "factoid", ("name", "number", "money", "clause"))
     if re.match(r"^(in|on|at|for|by|from|to) (what|which)\b", lowered):
         return _shape(re.sub(r"^\w+ ", "", text))
     return QuestionShape(text, "open", ())
+
+
+_VERBS = frozenset(
+    {"do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "will", "would", "can", "could"}
+    | {"should", "may", "might", "be", "been", "got", "get"}
+)
+
+
+def _until_verb(words: list[str]) -> list[str]:
+    taken: list[str] = []
+    for word in words:
+        if word in _VERBS:
+            break
+        taken.append(word)
+    return taken
 
 
 def _yes_no(text: str, lowered: str) -> QuestionShape:

@@ -4,8 +4,8 @@ it; or ``insufficient_evidence`` with what was found instead.
 - factoid questions (who/what/when/where/how many/how much): the best phrase of the expected type
   (``rag.answering.spans``) among the sentences that bind the question's terms (``rag.answering.answerability``);
 - yes/no questions: "Yes" or "No" when a sentence about the claim decides it (``rag.answering.yesno``), else the
-  best sentence's negation against the question's; a choice question ("consistent or inconsistent?") reads as a yes/no question about its
-  first option;
+  best sentence's negation against the question's; a choice question ("consistent or inconsistent?") reads as a
+  yes/no question about its first option;
 - why/how and open questions: the one or two sentences that bind the question best;
 - a two-part question: each part answered from its own evidence.
 Below ``min_answerability`` the draft is empty and says why.
@@ -230,9 +230,13 @@ def _pieces(phrase: Phrase, asked: set[str]) -> list[Phrase]:
     pieces: list[Phrase] = []
     run: list[re.Match[str]] = []
     for token in [*re.finditer(r"\S+", phrase.text), None]:
-        if token is not None and not set(content_terms(token.group())) <= asked:
+        terms = set(content_terms(token.group())) if token is not None else set()
+        # A joining word inside a name stays in it ("Economic Club of New York").
+        if token is not None and ((terms and not terms <= asked) or (not terms and run)):
             run.append(token)
             continue
+        while run and not content_terms(run[-1].group()):
+            run.pop()
         if run:
             start, end = run[0].start(), run[-1].end()
             text = phrase.text[start:end].rstrip(",.")

@@ -24,7 +24,8 @@ _NUMBER_WORDS = (
     r"hundred|dozens?|hundreds|thousands|millions)"
 )
 _COUNT = re.compile(
-    rf"(?<![\w.])(?:{_AMOUNT}{_SCALE}|{_NUMBER_WORDS}(?:[- ]{_NUMBER_WORDS})?)(?:[- ](?:[a-z]+))?(?:\s[a-z]+)?",
+    rf"(?<![\w.])(?:{_AMOUNT}(?:st|nd|rd|th)?{_SCALE}|{_NUMBER_WORDS}(?:[- ]{_NUMBER_WORDS})?)"
+    r"(?:[- ](?:[a-z]+))?(?:\s[a-z]+){0,2}",
     re.I,
 )
 _SCORE = re.compile(r"(?<![\w.])(?:\d{1,3}\s?[-–]\s?\d{1,3}(?![\w%]|\.\d)|\d[\d,]*\s+votes?\s+to\s+\d[\d,]*)")
@@ -129,16 +130,17 @@ def _all(pattern: re.Pattern[str], sentence: str, answer_type: AnswerType) -> li
 def _counts(sentence: str, counted: str) -> list[Phrase]:
     """Numbers, each with the unit word after it when it is the counted noun ("84 goals"), else the bare number."""
     found: list[Phrase] = []
-    unit = counted.lower().rstrip("s")
+    units = [word.rstrip("s")[:5] for word in counted.lower().split()]
     for match in _COUNT.finditer(sentence):
         text = match.group(0)
         words = text.split()
-        # Keep "1.1 million", "84 goals" (the counted unit); drop an unrelated word after the number.
+        # Keep "1.1 million", "3.67 times", "84 goals", "four neural engines" (the counted noun's words); drop an
+        # unrelated word after the number.
         keep = 1
         for i, word in enumerate(words[1:], start=1):
             bare = word.lower().strip(",.")
-            if bare in {"million", "billion", "thousand", "trillion"} or (
-                unit and bare.rstrip("s").startswith(unit[:5])
+            if bare in {"million", "billion", "thousand", "trillion", "times"} or any(
+                bare.rstrip("s").startswith(unit) for unit in units if unit
             ):
                 keep = i + 1
             else:
@@ -158,7 +160,7 @@ def _names(sentence: str, answer_type: AnswerType) -> list[Phrase]:
         while words and words[0].lower().strip(",") in _NOT_NAMES:
             start += len(words[0]) + 1
             words = words[1:]
-        while words and words[-1].lower().strip(",") in _NOT_NAMES:
+        while words and words[-1].lower().strip(",.;:") in _NOT_NAMES:
             words = words[:-1]
         if not words or re.fullmatch(r"\d+(?:st|nd|rd|th)", words[0]):
             continue
