@@ -75,11 +75,21 @@ def test_phrases_of_the_expected_type_are_found_verbatim(
     ("question", "sentence", "expected"),
     [
         ("In what minute did Okafor score?", "Okafor scored in the 27th minute of the final.", "27th minute"),
-        ("How many ferry berths does it have?", "It will have six ferry berths and a cafe.", "six ferry berths"),
-        ("How much more likely were commuters to be late?", "Commuters were 2.5 times likelier.", "2.5 times"),
+        (
+            "How many ferry berths does it have?",
+            "It will have six ferry berths and a cafe.",
+            "six ferry berths",
+        ),
+        (
+            "How much more likely were commuters to be late?",
+            "Commuters were 2.5 times likelier.",
+            "2.5 times",
+        ),
     ],
 )
-def test_a_count_keeps_its_ordinal_its_whole_noun_and_times(question: str, sentence: str, expected: str) -> None:
+def test_a_count_keeps_its_ordinal_its_whole_noun_and_times(
+    question: str, sentence: str, expected: str
+) -> None:
     shape = read_question(question)
     assert expected in [p.text for p in find_phrases(sentence, "number", shape.counted)]
 

@@ -117,7 +117,9 @@ def _shape(text: str) -> QuestionShape:
         return _yes_no(text, lowered)
     if lowered.startswith("why") or re.match(r"^(what|which) (was|is|were|are) the reasons?\b", lowered):
         return QuestionShape(text, "why", ())
-    match = re.match(r"^how (many|much|old|long|tall|high|far|big|large|fast|often)\b\s*(\w*(?:\s+\w+){0,2})", lowered)
+    match = re.match(
+        r"^how (many|much|old|long|tall|high|far|big|large|fast|often)\b\s*(\w*(?:\s+\w+){0,2})", lowered
+    )
     if match:
         # "how many neural engines does": the counted noun runs to the verb.
         word, noun = match.group(1), " ".join(_until_verb(match.group(2).split()))
