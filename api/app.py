@@ -23,7 +23,7 @@ from api.routes import summaries as summary_routes
 from api.security import GuardMiddleware, check_exposure, document_security
 from ingest.feed_scheduler import FeedScheduler
 from ingest.pipeline import Ingestor
-from rag.conversations import ConversationStore
+from rag.conversations_db import open_conversations
 from rag.pipeline import Services, build_services
 from rag.settings import Settings
 
@@ -55,7 +55,7 @@ def create_app(
             log.warning("removed %d orphan vectors left by an interrupted ingest", orphans)
         app.state.services = services
         app.state.ingestor = ingestor
-        app.state.conversations = ConversationStore.from_settings(settings)
+        app.state.conversations = open_conversations(settings)
         # Feeds refresh in a thread of their own, so no ask waits on a feed's fetch or ingest.
         scheduler = FeedScheduler(ingestor) if settings.feed_scheduler else None
         app.state.feed_scheduler = scheduler
