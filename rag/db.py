@@ -28,6 +28,7 @@ from typing import Any, Protocol
 # Advisory-lock key space: the first 8 bytes of sha256("newsdesk:" + name), as a signed 64-bit integer.
 MIGRATION_LOCK = "migrations"
 POOL_TIMEOUT_S = 5.0
+_MIGRATED: set[tuple[str, str, int]] = set()  # (database, component, version) migrated by this process
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -109,6 +110,7 @@ class Database:
     """Base: ``transaction`` and ``_connection`` differ per engine; statements outside a transaction autocommit."""
 
     dialect = ""
+    identity = ""  # names the database (a file path, a URL) for this process's record of migrations
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._connection() as cursor:
@@ -150,6 +152,9 @@ class Database:
     def migrate(self, component: str, steps: Sequence[str | Mapping[str, str]]) -> None:
         """Apply ``steps[n:]`` for a component at version n, once across every process: the version is read and
         advanced under the migration lock. A step is a script of ';'-separated statements, or one per dialect."""
+        done = (self.identity, component, len(steps))
+        if done in _MIGRATED:  # this process has already brought the component to this version
+            return
         with self.transaction() as tx:
             if self.dialect == "postgresql":
                 tx.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(MIGRATION_LOCK),))
@@ -169,6 +174,8 @@ class Database:
                     "SET version = excluded.version",
                     (component, len(steps)),
                 )
+        if self.dialect == "postgresql":  # a SQLite file may be deleted and made again: always checked (cheap)
+            _MIGRATED.add(done)
 
     def close(self) -> None:
         pass
@@ -180,6 +187,7 @@ class SqliteDatabase(Database):
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.identity = str(path.resolve())
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA foreign_keys=ON")

@@ -78,6 +78,7 @@ class PostgresDatabase(Database):
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.identity = url
         self._pool = _acquire_pool(url)
         self._closed = False
 
