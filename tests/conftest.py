@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from pgserver import PgServer, why_unavailable
 
+from evals.pgserver import PgServer, why_unavailable
 from ingest.pipeline import Ingestor
 from rag.pipeline import Services, build_services
 from rag.settings import PROJECT_ROOT, Settings

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from pgserver import PgServer, free_port
 
+from evals.pgserver import PgServer, free_port
 from rag.db import DatabaseUnavailable, open_database
 from rag.settings import PROJECT_ROOT
 

@@ -26,9 +26,9 @@ from typing import Any
 import httpx
 import pytest
 from localhttp import Reply, html_page, serve
-from pgserver import PgServer, why_unavailable
 from test_chroma_server import chroma_cli
 
+from evals.pgserver import PgServer, why_unavailable
 from evals.server import ServerFailed, free_port, started_process
 from ingest.articles import to_article
 from rag.pipeline import Services, build_services

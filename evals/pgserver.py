@@ -1,4 +1,5 @@
-"""A real PostgreSQL server for tests: initdb + pg_ctl in a temporary directory, on a free localhost port.
+"""A real PostgreSQL server for tests and `newsdesk loadtest --replicas`: initdb + pg_ctl in a temporary directory,
+on a free localhost port.
 
 initdb refuses to run as root, so as root (CI) the cluster belongs to the ``postgres`` system user (created by
 Debian's postgresql package) and every server command runs through ``runuser -u postgres --``. `make test`
