@@ -155,9 +155,7 @@ class Database:
         done = (self.identity, component, len(steps))
         if done in _MIGRATED:  # this process has already brought the component to this version
             return
-        with self.transaction() as tx:
-            if self.dialect == "postgresql":
-                tx.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(MIGRATION_LOCK),))
+        with self.transaction(serial=MIGRATION_LOCK) as tx:  # one migrating process at a time
             tx.execute(
                 "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
             )
