@@ -45,7 +45,7 @@ def run_replicas_load(options: LoadOptions, replicas: int, console: Console) -> 
     result: dict[str, Any] = {"options": {k: str(v) for k, v in asdict(options).items()}, "replicas": replicas}
     with tempfile.TemporaryDirectory(prefix="newsdesk-replicas-") as tmp, ExitStack() as stack:
         root = Path(tmp)
-        pg = PgServer(root / "postgres")
+        pg = PgServer()
         stack.callback(pg.close)
         chroma_port = free_port()
         chroma_url = f"http://127.0.0.1:{chroma_port}"

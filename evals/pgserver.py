@@ -14,6 +14,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -47,35 +48,35 @@ def free_port() -> int:
 
 
 class PgServer:
-    def __init__(self, root: Path) -> None:
+    """A cluster in a fresh directory of its own under the system temp dir (removed by ``close``), not under the
+    caller's: as root the ``postgres`` user must traverse every folder above it, and a folder like pytest's
+    ``/tmp/pytest-of-root`` is set back to 0700 by any other pytest session that starts meanwhile."""
+
+    def __init__(self) -> None:
         bin_dir = binaries()
         assert bin_dir is not None, why_unavailable()
         self.bin = bin_dir
-        self.root = root
-        self.data = root / "pgdata"
+        self.root = Path(tempfile.mkdtemp(prefix="newsdesk-pg-"))
+        self.data = self.root / "pgdata"
         self.port = free_port()
         self._as_user: list[str] = []
         if os.geteuid() == 0:
             self._as_user = ["runuser", "-u", "postgres", "--"]
-            root.mkdir(parents=True, exist_ok=True)
-            shutil.chown(root, "postgres")
-            root.chmod(0o755)
-            # runuser does not change the working directory; the server must be able to read its own cwd.
-            for parent in [root, *root.parents]:
-                if parent == Path("/"):
-                    break
-                parent.chmod(parent.stat().st_mode | 0o011)
+            shutil.chown(self.root, "postgres")
+            self.root.chmod(0o700)
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
         self.start()
 
     def _run(self, tool: str, *args: str) -> None:
-        subprocess.run(
+        done = subprocess.run(
             [*self._as_user, str(self.bin / tool), *args],
-            check=True,
             capture_output=True,
             cwd=self.root,
             timeout=120,
         )
+        if done.returncode != 0:
+            output = (done.stdout + done.stderr).decode(errors="replace").strip()
+            raise RuntimeError(f"{tool} {' '.join(args)} failed ({done.returncode}): {output[-2000:]}")
 
     def start(self) -> None:
         options = (
@@ -100,5 +101,6 @@ class PgServer:
         return self.url(name)
 
     def close(self) -> None:
-        with contextlib.suppress(subprocess.SubprocessError):
+        with contextlib.suppress(subprocess.SubprocessError, RuntimeError):
             self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -42,12 +42,12 @@ def sample_articles(sample_articles_data: list[dict[str, Any]]) -> list[dict[str
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+def pg_server() -> Iterator[PgServer]:
     """A real PostgreSQL server for the session (tests/pgserver.py); skipped, saying why, without its binaries."""
     reason = why_unavailable()
     if reason is not None:
         pytest.skip(reason)
-    server = PgServer(tmp_path_factory.mktemp("postgres"))
+    server = PgServer()
     yield server
     server.close()
 
