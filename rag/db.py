@@ -218,6 +218,16 @@ class SqliteDatabase(Database):
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def migrate(self, component: str, steps: Sequence[str | Mapping[str, str]]) -> None:
+        """As ``Database.migrate``, but first a plain read: a database already at this version is left without
+        taking the write lock (an API request opening the feed registry does not wait on a refresh's writes)."""
+        try:
+            row = self.query_one("SELECT version FROM schema_versions WHERE component = ?", (component,))
+        except sqlite3.OperationalError:  # no schema_versions table yet
+            row = None
+        if row is None or int(row[0]) < len(steps):
+            super().migrate(component, steps)
+
     def close(self) -> None:
         self._conn.close()
 
