@@ -54,7 +54,7 @@ lint: install-dev
 
 # The eval smoke gates on the committed baseline (evals/baseline/summary.json); pytest runs last so its summary
 # line closes the output.
-test: install-dev install-local install-browser lint eval-smoke
+test: install-dev install-local install-browser install-postgres lint eval-smoke
 	$(BIN)/pytest -q
 
 # The web page's browser tests (tests/test_web_e2e.py) drive Debian's chromium: Playwright's own browser download
@@ -62,6 +62,13 @@ test: install-dev install-local install-browser lint eval-smoke
 .PHONY: install-browser
 install-browser:
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+# The PostgreSQL tests (tests/pgserver.py) start their own server from Debian's postgresql binaries; as root they
+# run it as the package's `postgres` user (initdb refuses root). Like chromium, installed when missing.
+.PHONY: install-postgres
+install-postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update && apt-get install -y --no-install-recommends postgresql)
 
 eval-smoke: install
 	$(BIN)/newsdesk eval smoke --out eval-out/smoke --baseline evals/baseline/summary.json --tolerance 0.05

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodyLimitMiddleware, document_limits
+from api.limits_db import open_rate_buckets
 from api.observability import Metrics, ObservabilityMiddleware, RouteTemplates, configure_logging
 from api.routes import articles, ask, chat, health, metrics, openai_compat, pages, search, sources
 from api.routes import feeds as feed_routes
@@ -23,7 +24,7 @@ from api.routes import summaries as summary_routes
 from api.security import GuardMiddleware, check_exposure, document_security
 from ingest.feed_scheduler import FeedScheduler
 from ingest.pipeline import Ingestor
-from rag.conversations import ConversationStore
+from rag.conversations_db import open_conversations
 from rag.pipeline import Services, build_services
 from rag.settings import Settings
 
@@ -55,7 +56,8 @@ def create_app(
             log.warning("removed %d orphan vectors left by an interrupted ingest", orphans)
         app.state.services = services
         app.state.ingestor = ingestor
-        app.state.conversations = ConversationStore.from_settings(settings)
+        app.state.conversations = open_conversations(settings)
+        app.state.rate_buckets = open_rate_buckets(settings)  # None: in-memory buckets (or no limit)
         # Feeds refresh in a thread of their own, so no ask waits on a feed's fetch or ingest.
         scheduler = FeedScheduler(ingestor) if settings.feed_scheduler else None
         app.state.feed_scheduler = scheduler
@@ -66,6 +68,10 @@ def create_app(
         finally:
             if scheduler is not None:  # a refresh in progress stops at its next item; joined off the event loop
                 await asyncio.to_thread(scheduler.stop)
+            for shared in (app.state.rate_buckets, app.state.conversations):
+                close = getattr(shared, "close", None)
+                if close is not None:
+                    close()
             services.close()
 
     app = FastAPI(

@@ -1,7 +1,8 @@
 """One error shape for every endpoint: {"error": {"code": ..., "message": ...}}.
 
 Codes: bad_request (400, a body that cannot be read), unauthorized (401), not_found (404), method_not_allowed
-(405), too_large (413), invalid_request (422), rate_limited (429), internal_error (500), writer_unavailable (503).
+(405), too_large (413), invalid_request (422), rate_limited (429), internal_error (500), writer_unavailable and
+database_unavailable (503).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.schemas import ErrorResponse
+from rag.db import DatabaseUnavailable
 from rag.llms import WriterUnavailable
 
 log = logging.getLogger("newsdesk.api")
@@ -30,6 +32,7 @@ CODES = {
     500: "internal_error",
     503: "writer_unavailable",
 }
+# 503 has two codes: writer_unavailable (the answer writer) and database_unavailable (NEWSDESK_DATABASE_URL down).
 
 DESCRIPTIONS = {
     400: "The request body could not be read (not UTF-8, not JSON).",
@@ -39,7 +42,7 @@ DESCRIPTIONS = {
     422: "The request does not match the schema or a limit (the message says which field).",
     429: "Too many requests from this key or client; retry after `Retry-After` seconds.",
     500: "An unexpected server error (logged with the request id; no details are returned).",
-    503: "The configured answer writer is unreachable.",
+    503: "The configured answer writer, or the database (NEWSDESK_DATABASE_URL), is unreachable; retry later.",
 }
 
 INTERNAL_MESSAGE = "internal server error; quote the X-Request-ID header when reporting it"
@@ -77,6 +80,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(WriterUnavailable)
     async def writer_down(_: Request, exc: WriterUnavailable) -> JSONResponse:
         return error(503, "writer_unavailable", str(exc))
+
+    @app.exception_handler(DatabaseUnavailable)
+    async def database_down(_: Request, exc: DatabaseUnavailable) -> JSONResponse:
+        return error(503, "database_unavailable", str(exc), {"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -10,6 +10,7 @@ future route that changes state unless listed as a read). With API keys configur
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import ipaddress
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import error
 from api.limits import TokenBuckets
+from rag.db import DatabaseUnavailable
 from rag.settings import Settings
 
 OPEN_PATHS = frozenset({"/", "/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
@@ -104,7 +106,17 @@ class GuardMiddleware:
         self.settings = settings
         self.keys = KeyChecker(settings.api_keys)
         rate = settings.rate_limit_per_minute
-        self.buckets = TokenBuckets(rate, rate / 60.0) if rate > 0 else None
+        # With NEWSDESK_DATABASE_URL the app's lifespan opens buckets shared through the database
+        # (app.state.rate_buckets, api/limits_db.py); these in-memory ones are used otherwise.
+        self.shared = bool(settings.database_url)
+        self.buckets = TokenBuckets(rate, rate / 60.0) if rate > 0 and not self.shared else None
+
+    async def _take(self, scope: Scope, bucket: str) -> float | None:
+        """Seconds to wait (0: go ahead); None when there is no limit."""
+        if not self.shared:
+            return None if self.buckets is None else self.buckets.take(bucket)
+        shared = getattr(scope["app"].state, "rate_buckets", None)
+        return None if shared is None else await asyncio.to_thread(shared.take, bucket)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -112,11 +124,15 @@ class GuardMiddleware:
             return
         method, path = scope["method"], scope["path"]
         identity, sent_token = self.keys.identify(Headers(scope=scope).get("authorization"))
-        if self.buckets is not None and path not in UNLIMITED_PATHS:
+        if path not in UNLIMITED_PATHS:
             client = scope.get("client")
             bucket = identity or f"ip:{client[0] if client else 'unknown'}"
-            wait = self.buckets.take(bucket)
-            if wait > 0:
+            try:
+                wait = await self._take(scope, bucket)
+            except DatabaseUnavailable as exc:
+                await error(503, "database_unavailable", str(exc))(scope, receive, send)
+                return
+            if wait is not None and wait > 0:
                 seconds = max(1, math.ceil(wait))
                 response = error(
                     429,

@@ -92,21 +92,23 @@ def ingest_bodies(held_back: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any
 
 
 async def drive(
-    base_url: str,
+    base_url: str | Sequence[str],
     questions: Sequence[str],
     articles: Iterator[dict[str, Any]],
     options: LoadOptions,
     as_of: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """Run the clients until the deadline; with several base URLs (replicas) client n talks to URL n mod N."""
     outcomes: list[Outcome] = []
     deadline = time.monotonic() + options.duration_s
+    bases = [base_url] if isinstance(base_url, str) else list(base_url)
 
     async def client(number: int) -> None:
         rng = random.Random(options.seed * 1000 + number)
         limits = httpx.Limits(max_connections=1)
         async with httpx.AsyncClient(
-            base_url=base_url, timeout=REQUEST_TIMEOUT_S, limits=limits, headers=headers
+            base_url=bases[number % len(bases)], timeout=REQUEST_TIMEOUT_S, limits=limits, headers=headers
         ) as http:
             while time.monotonic() < deadline:
                 if rng.random() < options.ingest_share:
@@ -128,7 +130,10 @@ async def drive(
     return summarise(outcomes, time.perf_counter() - started)
 
 
-def run_load(options: LoadOptions, console: Console) -> dict[str, Any]:
+def load_inputs(
+    options: LoadOptions,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str], str | None]:
+    """The store's articles, the held-back articles for ingests, the questions, and the as-of date of the asks."""
     records = load_corpus(options.corpus)
     if options.held_back >= len(records):
         raise ValueError(f"held_back ({options.held_back}) must be smaller than the corpus ({len(records)})")
@@ -137,7 +142,11 @@ def run_load(options: LoadOptions, console: Console) -> dict[str, Any]:
         base_records = base_records[: options.limit_articles]
     queries = [q.text for q in load_queries(options.queries, include_null=True)]
     dates = [str(r["published_at"]) for r in base_records if r.get("published_at")]
-    as_of = max(dates) if dates else None
+    return base_records, held_back, queries, max(dates) if dates else None
+
+
+def run_load(options: LoadOptions, console: Console) -> dict[str, Any]:
+    base_records, held_back, queries, as_of = load_inputs(options)
     result: dict[str, Any] = {"options": {k: str(v) for k, v in asdict(options).items()}}
     with tempfile.TemporaryDirectory(prefix="newsdesk-load-") as tmp:
         data_dir = Path(tmp) / "data"
@@ -164,12 +173,14 @@ def run_load(options: LoadOptions, console: Console) -> dict[str, Any]:
     return result
 
 
-def build_store(data_dir: Path, records: Sequence[dict[str, Any]], console: Console) -> None:
+def build_store(
+    data_dir: Path, records: Sequence[dict[str, Any]], console: Console, **settings: Any
+) -> None:
     from ingest.pipeline import Ingestor
     from rag.pipeline import build_services
     from rag.settings import Settings
 
-    services = build_services(Settings(data_dir=data_dir))
+    services = build_services(Settings(data_dir=data_dir, **settings))
     try:
         started = time.perf_counter()
         report = Ingestor(services).ingest(list(records))

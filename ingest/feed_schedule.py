@@ -3,7 +3,8 @@
 Every refresh (the scheduler in `newsdesk serve` / `newsdesk worker`, `newsdesk feeds refresh`, the API) first claims
 the feed's lease: one UPDATE that matches only while no live lease is held, so two processes never refresh one feed
 at once, and the lease of a holder that died simply expires (a live holder renews its lease while it runs). The lease
-is plain SQL on purpose (no file lock, no SQLite-only statement): the feed registry is due to move to PostgreSQL.
+is plain SQL on purpose (no file lock, no SQLite-only statement): with NEWSDESK_DATABASE_URL the feeds live in
+PostgreSQL and the lease holds across every host sharing it.
 Schedule and lease times are epoch seconds (REAL), so they compare as numbers in either database.
 """
 
@@ -20,8 +21,8 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 
+from rag.db import Database, DatabaseUnavailable
 from rag.types import FEED_MAX_INTERVAL_S, FEED_MIN_INTERVAL_S
 
 log = logging.getLogger("newsdesk.feeds")
@@ -42,21 +43,18 @@ SCHEDULE_COLUMNS = {
 }
 
 
-def migrate(db: sqlite3.Connection) -> None:
-    """Add the schedule columns to a feeds table created before them (inside one write transaction, so two
-    processes opening an old data dir at once do not both add a column)."""
-    if SCHEDULE_COLUMNS.keys() <= {row[1] for row in db.execute("PRAGMA table_info(feeds)")}:
+def migrate(db: Database) -> None:
+    """Add the schedule columns to a SQLite feeds table created before them (inside one write transaction, so two
+    processes opening an old data dir at once do not both add a column). PostgreSQL tables were born with them."""
+    if db.dialect != "sqlite":
+        return
+    if SCHEDULE_COLUMNS.keys() <= {row[1] for row in db.query("PRAGMA table_info(feeds)")}:
         return  # the common case: no write lock taken
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        present = {row[1] for row in db.execute("PRAGMA table_info(feeds)")}
+    with db.transaction() as tx:
+        present = {row[1] for row in tx.query("PRAGMA table_info(feeds)")}
         for name, declaration in SCHEDULE_COLUMNS.items():
             if name not in present:
-                db.execute(f"ALTER TABLE feeds ADD COLUMN {name} {declaration}")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+                tx.execute(f"ALTER TABLE feeds ADD COLUMN {name} {declaration}")
 
 
 def parse_interval(text: str) -> float:
@@ -96,7 +94,7 @@ def new_owner() -> str:
 
 
 def claim(
-    db: sqlite3.Connection, feed_id: int, owner: str, lease_s: float, *, due_only: bool, now: float | None = None
+    db: Database, feed_id: int, owner: str, lease_s: float, *, due_only: bool, now: float | None = None
 ) -> bool:
     """Take the feed's lease if nobody holds a live one (and, with ``due_only``, if the feed is due); atomic."""
     now = time.time() if now is None else now
@@ -108,66 +106,63 @@ def claim(
     if due_only:  # a refresh that just finished elsewhere has moved next_refresh_at on: do not repeat it
         sql += " AND (next_refresh_at IS NULL OR next_refresh_at <= ?)"
         params.append(now)
-    return db.execute(sql, params).rowcount == 1
+    return db.execute(sql, params) == 1
 
 
-def renew(db: sqlite3.Connection, feed_ids: Sequence[int], owner: str, lease_s: float) -> int:
+def renew(db: Database, feed_ids: Sequence[int], owner: str, lease_s: float) -> int:
     """Push the owner's leases on ``feed_ids`` forward; returns how many it still held."""
     held = 0
     for feed_id in feed_ids:
         held += db.execute(
             "UPDATE feeds SET lease_expires = ? WHERE id = ? AND lease_owner = ?",
             (time.time() + lease_s, feed_id, owner),
-        ).rowcount
+        )
     return held
 
 
-def release(db: sqlite3.Connection, feed_id: int, owner: str) -> None:
+def release(db: Database, feed_id: int, owner: str) -> None:
     db.execute(
         "UPDATE feeds SET lease_owner = NULL, lease_expires = NULL WHERE id = ? AND lease_owner = ?",
         (feed_id, owner),
     )
 
 
-def due_feed_ids(db: sqlite3.Connection, now: float | None = None) -> list[int]:
+def due_feed_ids(db: Database, now: float | None = None) -> list[int]:
     """Feeds whose next refresh has come and that nobody is refreshing, the longest-waiting first."""
     now = time.time() if now is None else now
-    rows = db.execute(
+    rows = db.query(
         "SELECT id FROM feeds WHERE (next_refresh_at IS NULL OR next_refresh_at <= ?) "
         "AND (lease_owner IS NULL OR lease_expires IS NULL OR lease_expires < ?) "
         "ORDER BY COALESCE(next_refresh_at, 0), id",
         (now, now),
-    ).fetchall()
+    )
     return [int(row[0]) for row in rows]
 
 
-def seconds_to_next(db: sqlite3.Connection, now: float | None = None) -> float | None:
+def seconds_to_next(db: Database, now: float | None = None) -> float | None:
     """Seconds until the earliest refresh nobody is running yet (0 when one is due); None without such feeds."""
     now = time.time() if now is None else now
-    row = db.execute(
+    row = db.query_one(
         "SELECT MIN(COALESCE(next_refresh_at, 0)) FROM feeds "
         "WHERE lease_owner IS NULL OR lease_expires IS NULL OR lease_expires < ?",
         (now,),
-    ).fetchone()
+    )
     return None if row is None or row[0] is None else max(0.0, float(row[0]) - now)
 
 
 @contextmanager
-def leases_kept(path: Path, feed_ids: Sequence[int], owner: str, lease_s: float) -> Iterator[None]:
-    """Renew the leases every third of their length while the block runs (a thread with its own connection), so
-    a long refresh keeps its feeds and a killed one loses them within ``lease_s``."""
+def leases_kept(db: Database, feed_ids: Sequence[int], owner: str, lease_s: float) -> Iterator[None]:
+    """Renew the leases every third of their length while the block runs (a thread of its own), so a long refresh
+    keeps its feeds and a killed one loses them within ``lease_s``."""
     stop = threading.Event()
 
     def keep() -> None:
-        db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        try:
-            while not stop.wait(lease_s / 3):
+        while not stop.wait(lease_s / 3):
+            try:
                 if renew(db, feed_ids, owner, lease_s) < len(feed_ids):
                     log.warning("lost the lease on a feed being refreshed (held longer than %.0fs?)", lease_s)
-        except sqlite3.Error:
-            log.exception("could not renew feed leases")
-        finally:
-            db.close()
+            except (sqlite3.Error, DatabaseUnavailable):
+                log.exception("could not renew feed leases (tried again in %.0fs)", lease_s / 3)
 
     thread = threading.Thread(target=keep, name="newsdesk-feed-lease", daemon=True)
     thread.start()
@@ -178,12 +173,12 @@ def leases_kept(path: Path, feed_ids: Sequence[int], owner: str, lease_s: float)
         thread.join(timeout=30)
 
 
-def finish(db: sqlite3.Connection, feed_id: int, owner: str, values: dict[str, object]) -> bool:
+def finish(db: Database, feed_id: int, owner: str, values: dict[str, object]) -> bool:
     """Record a refresh's outcome and release the lease in one statement, only while ``owner`` still holds it
     (a holder that lost its lease must not overwrite the outcome of the refresh that took it over)."""
     columns = "".join(f"{name} = ?, " for name in values)
-    cursor = db.execute(
+    updated = db.execute(
         f"UPDATE feeds SET {columns}lease_owner = NULL, lease_expires = NULL WHERE id = ? AND lease_owner = ?",
         (*values.values(), feed_id, owner),
     )
-    return cursor.rowcount == 1
+    return updated == 1

@@ -1,6 +1,7 @@
 """RSS/Atom feeds: subscribe, refresh (new or changed items only), fetch and extract each item's page, ingest.
 
-Feeds and the items seen in them live in ``DATA_DIR/feeds.sqlite3``. An item is known by its feed and GUID and
+Feeds and the items seen in them live in ``DATA_DIR/feeds.sqlite3``, or in PostgreSQL with NEWSDESK_DATABASE_URL
+(rag/db.py), where every replica and worker shares them. An item is known by its feed and GUID and
 compared by a fingerprint of its entry (title, link, summary, content, dates); only new or changed items are
 fetched. One failing feed or page never stops the others: every outcome is reported per feed and per item.
 
@@ -17,12 +18,10 @@ import html
 import json
 import logging
 import re
-import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +46,7 @@ from ingest.fetch import MAX_REDIRECTS, FetchResult, fetch
 from ingest.html import extract_article
 from ingest.loaders import Record
 from ingest.pipeline import Ingestor
+from rag.db import open_database
 
 log = logging.getLogger("newsdesk.feeds")
 
@@ -212,28 +212,14 @@ class FeedManager:
         self.ingestor = ingestor
         self.settings = ingestor.services.settings
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self._path = self.settings.data_dir / "feeds.sqlite3"
-        # Autocommit with explicit transactions (as rag/registry.py); several processes share this file.
-        self._db = sqlite3.connect(self._path, check_same_thread=False, timeout=30, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")  # readers (GET /v1/feeds) never wait on a refresh's writes
-        self._db.executescript(SCHEMA)
+        self._db = open_database(self.settings.database_url, self.settings.data_dir / "feeds.sqlite3")
+        self._db.migrate("feeds", [SCHEMA])
         migrate(self._db)
         self.owner = new_owner()  # this manager's name on the leases it takes
         self._lock = threading.Lock()  # one refresh or add at a time per manager (the API shares one)
 
     def close(self) -> None:
         self._db.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     # -- subscriptions ------------------------------------------------------------------------------------------
     def add(self, url: str, interval_s: float | None = None) -> tuple[Feed, bool]:
@@ -248,22 +234,24 @@ class FeedManager:
                 check_interval(interval_s)
             except ValueError as exc:
                 raise FeedError(str(exc)) from None
-        with self._lock, self._tx():
-            cursor = self._db.execute(
-                "INSERT INTO feeds(url, added_at, interval_s, next_refresh_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(url) DO NOTHING",
-                (url, _now().isoformat(), interval_s, time.time()),
+        with self._lock, self._db.transaction() as tx:
+            created = (
+                tx.execute(
+                    "INSERT INTO feeds(url, added_at, interval_s, next_refresh_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(url) DO NOTHING",
+                    (url, _now().isoformat(), interval_s, time.time()),
+                )
+                == 1
             )
-            created = cursor.rowcount == 1
             if not created and interval_s is not None:
-                self._db.execute("UPDATE feeds SET interval_s = ? WHERE url = ?", (interval_s, url))
+                tx.execute("UPDATE feeds SET interval_s = ? WHERE url = ?", (interval_s, url))
         feed = next(f for f in self.list() if f.url == url)
         return feed, created
 
     def list(self) -> builtins.list[Feed]:
-        rows = self._db.execute(
+        rows = self._db.query(
             "SELECT f.*, (SELECT COUNT(*) FROM items i WHERE i.feed_url = f.url) AS n FROM feeds f ORDER BY f.id"
-        ).fetchall()
+        )
         now = time.time()
         return [
             Feed(
@@ -337,7 +325,7 @@ class FeedManager:
         timeout = self.settings.fetch_timeout_s
         try:
             with (
-                leases_kept(self._path, [f.id for f in claimed], self.owner, lease_s),
+                leases_kept(self._db, [f.id for f in claimed], self.owner, lease_s),
                 httpx.Client(follow_redirects=True, max_redirects=MAX_REDIRECTS, timeout=timeout) as client,
                 ThreadPoolExecutor(max_workers=self.settings.fetch_concurrency) as pool,
             ):
@@ -459,7 +447,7 @@ class FeedManager:
         report.title = title
         known = {
             r["guid"]: r
-            for r in self._db.execute("SELECT * FROM items WHERE feed_url = ?", (feed.url,)).fetchall()
+            for r in self._db.query("SELECT * FROM items WHERE feed_url = ?", (feed.url,))
         }
         jobs: builtins.list[_Job] = []
         current: set[str] = set()
@@ -474,11 +462,11 @@ class FeedManager:
             if row is not None and row["fingerprint"] == fingerprint:
                 report.items.append(ItemReport(guid, link, "unchanged", row["article_id"]))
                 continue
-            twin = self._db.execute(
+            twin = self._db.query_one(
                 "SELECT article_id FROM items WHERE link = ? AND fingerprint = ? AND feed_url != ? "
                 "AND article_id IS NOT NULL LIMIT 1",
                 (link, fingerprint, feed.url),
-            ).fetchone()
+            )
             if link and twin is not None:  # the same story already came in through another feed
                 self._remember(feed.url, guid, link, fingerprint, twin["article_id"], now)
                 report.items.append(ItemReport(guid, link, "duplicate", twin["article_id"]))
@@ -549,18 +537,14 @@ class FeedManager:
             return
         cutoff = now - timedelta(days=days)
         for guid in sorted(gone):
-            row = self._db.execute(
-                "SELECT * FROM items WHERE feed_url = ? AND guid = ?", (feed_url, guid)
-            ).fetchone()
+            row = self._db.query_one("SELECT * FROM items WHERE feed_url = ? AND guid = ?", (feed_url, guid))
             if row is None or datetime.fromisoformat(row["seen_at"]) > cutoff:
                 continue
             article_id = row["article_id"]
             self._db.execute("DELETE FROM items WHERE feed_url = ? AND guid = ?", (feed_url, guid))
             still_used = (
                 article_id
-                and self._db.execute(
-                    "SELECT 1 FROM items WHERE article_id = ? LIMIT 1", (article_id,)
-                ).fetchone()
+                and self._db.query_one("SELECT 1 FROM items WHERE article_id = ? LIMIT 1", (article_id,))
             )
             if article_id and not still_used:
                 self.ingestor.delete(article_id)
@@ -577,12 +561,12 @@ class FeedManager:
         outcome: str | None = None,
     ) -> None:
         """Remember the item (and count an added or updated article on its feed) in one transaction."""
-        with self._tx():
+        with self._db.transaction() as tx:
             if outcome in ("added", "updated"):
-                self._db.execute(
+                tx.execute(
                     f"UPDATE feeds SET articles_{outcome} = articles_{outcome} + 1 WHERE url = ?", (feed_url,)
                 )
-            self._db.execute(
+            tx.execute(
                 "INSERT INTO items(feed_url, guid, link, fingerprint, article_id, seen_at) VALUES (?,?,?,?,?,?) "
                 "ON CONFLICT(feed_url, guid) DO UPDATE SET link = excluded.link, "
                 "fingerprint = excluded.fingerprint, article_id = excluded.article_id, seen_at = excluded.seen_at",

@@ -8,10 +8,9 @@ old vectors are deleted. A crash between steps leaves at worst orphan vectors, w
 
 from __future__ import annotations
 
-import fcntl
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,21 +61,14 @@ class Ingestor:
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    @contextmanager
-    def write_lock(self) -> Iterator[None]:
-        """An exclusive lock on DATA_DIR/write.lock, across threads and processes sharing the data dir.
+    def write_lock(self) -> AbstractContextManager[None]:
+        """One writer at a time, across threads, processes and (with PostgreSQL) hosts: the registry database's
+        ``write`` lock (DATA_DIR/write.lock with SQLite; an advisory lock with PostgreSQL).
 
         Held from a batch's first upsert to its registry switch, and by ``reconcile``: otherwise an API process
         starting beside a Chroma server would take another process's in-flight vectors for orphans and delete
-        them. The kernel drops the lock when its process dies, so a crash never leaves it held."""
-        path = self.services.settings.data_dir / "write.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        them. The lock dies with its holder (the kernel drops a file lock, PostgreSQL a dead session's lock)."""
+        return self.services.registry.db.lock("write")
 
     def reconcile(self) -> int:
         """Delete vectors that no registry row points at (left by an interrupted ingest); return how many."""
@@ -157,7 +149,15 @@ class Ingestor:
             [c.text for _, chunks in chunked for c in chunks],
             [_metadata(article, c) for article, chunks in chunked for c in chunks],
         )
-        for (article, existed), (_, chunks) in zip(pending, chunked, strict=True):
+        for (article, _), (_, chunks) in zip(pending, chunked, strict=True):
+            # Read again under the write lock: another process (another replica) may have stored this very version
+            # since the batch was read; then it is unchanged (its vectors, same ids and text, were just rewritten).
+            stored_hash = services.registry.content_hash(article.id)
+            if stored_hash == article.content_hash:
+                report.unchanged += 1
+                _tick(progress)
+                continue
+            existed = stored_hash is not None
             sig = signature(article.body)
             others = {
                 k: np.frombuffer(v, dtype=np.uint64)

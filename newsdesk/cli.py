@@ -144,7 +144,10 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Start the HTTP API (OpenAPI docs at /docs) and, unless turned off, the feed scheduler."""
+    """Start the HTTP API (OpenAPI docs at /docs) and, unless turned off, the feed scheduler.
+
+    Replicas on several hosts share NEWSDESK_DATABASE_URL (PostgreSQL) and NEWSDESK_CHROMA_URL (a Chroma server);
+    run them with --no-scheduler beside one `newsdesk worker` (README: Deployment)."""
     import uvicorn
 
     from api.app import create_app
@@ -161,8 +164,9 @@ def serve(
     except UnsafeExposure as exc:
         console.print(str(exc), style="red", markup=False)
         raise typer.Exit(2) from None
+    shared = " (registry, feeds, chats and rate limits in PostgreSQL)" if settings.database_url else ""
     console.print(
-        f"newsdesk API on http://{bind_host}:{bind_port} (docs: /docs) — data in {settings.data_dir}"
+        f"newsdesk API on http://{bind_host}:{bind_port} (docs: /docs) — data in {settings.data_dir}{shared}"
     )
     uvicorn.run(application, host=bind_host, port=bind_port, log_level="info")
 

@@ -39,6 +39,14 @@ def loadtest(
     read_only: Annotated[float, typer.Option(min=1, help="Live mode: seconds of asks alone first")] = 60.0,
     write_every: Annotated[float, typer.Option(min=1, help="Live mode: seconds between writes")] = 30.0,
     write_batch: Annotated[int, typer.Option(min=1, help="Live mode: articles per write")] = 20,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Compare one replica with this many (own data dirs, one PostgreSQL and one Chroma server, all "
+            "started here; needs PostgreSQL's server binaries); writes OUT/replicas.json",
+        ),
+    ] = 0,
 ) -> None:
     """Start a real server on 127.0.0.1 over a temporary store and drive it with concurrent clients that mix
     /v1/ask and /v1/ingest; prints throughput, p50/p95/p99 and errors; writes OUT/load.json. With --live: asks
@@ -50,6 +58,28 @@ def loadtest(
     if store is not None and not (store / "articles.sqlite3").exists():
         console.print(f"[red]error:[/red] {store} is not a newsdesk data dir (no articles.sqlite3)")
         raise typer.Exit(2)
+    if replicas:
+        from evals.loadtest_replicas import print_replicas, run_replicas_load
+
+        replica_options = LoadOptions(
+            corpus=corpus,
+            queries=queries,
+            out=out,
+            clients=clients,
+            duration_s=duration,
+            ingest_share=ingest_share,
+            held_back=held_back,
+            limit_articles=limit_articles,
+        )
+        try:
+            replica_result = run_replicas_load(replica_options, replicas, console)
+        except (ValueError, ServerFailed) as exc:
+            console.print(f"[red]error:[/red] {exc}", markup=False)
+            raise typer.Exit(1) from None
+        print_replicas(replica_result, Console())
+        typer.echo(f"wrote {out / 'replicas.json'}")
+        phases = replica_result["phases"].values()
+        raise typer.Exit(1 if any(p["load"]["errors"] for p in phases) else 0)
     if live:
         from evals.loadtest_live import LiveOptions, print_live, run_live_load
 

@@ -46,9 +46,8 @@ def mcp(
     if url is not None:
         backend = RemoteNews(url, None)
     else:
-        require_existing(
-            settings.registry_path
-        )  # an empty or mistyped data dir is an error, not an empty corpus
+        if not settings.database_url:  # an empty or mistyped data dir is an error, not an empty corpus
+            require_existing(settings.registry_path)
         backend = LocalNews(settings)
     console.print(f"newsdesk MCP over {transport}, news from the {backend.name}")
     server = build_server(backend)

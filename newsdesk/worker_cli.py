@@ -1,5 +1,6 @@
 """`newsdesk worker`: the feed scheduler on its own, for deployments whose API processes run `serve --no-scheduler`
-(any number of workers and servers may share a data dir: the feed leases keep each refresh to one of them)."""
+(any number of workers and servers may share a data dir, or with NEWSDESK_DATABASE_URL a PostgreSQL database across
+hosts: the feed leases keep each refresh to one of them)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from rag.compose import NO_ANSWER
-from rag.conversations import ChatTurn, ConversationStore
+from rag.conversations import ChatTurn, Conversations
 from rag.followup import PreviousTurn, retrieval_queries
 from rag.llms import ModelWriter
 from rag.pipeline import (
@@ -71,7 +71,7 @@ def resolve_exchanges(services: Services, exchanges: Sequence[tuple[str, str]]) 
 
 
 def start_chat(
-    services: Services, conversations: ConversationStore, message: str, conversation_id: str | None
+    services: Services, conversations: Conversations, message: str, conversation_id: str | None
 ) -> ChatStart:
     """Begin a turn; raises ``ConversationNotFound`` for an unknown id and ``ValueError`` for an empty message."""
     message = message.strip()
@@ -167,7 +167,7 @@ def ask_events(
 
 def chat_events(
     services: Services,
-    conversations: ConversationStore,
+    conversations: Conversations,
     start: ChatStart,
     filters: Filters | None = None,
     k: int | None = None,
@@ -180,7 +180,7 @@ def chat_events(
     yield Event("final", reply.model_dump(mode="json"))
 
 
-def finish_chat(conversations: ConversationStore, start: ChatStart, answer: Answer) -> ChatReply:
+def finish_chat(conversations: Conversations, start: ChatStart, answer: Answer) -> ChatReply:
     conversations.record(
         start.conversation_id,
         ChatTurn(turn=start.turn, message=start.message, retrieval_queries=start.queries, answer=answer),
@@ -195,7 +195,7 @@ def finish_chat(conversations: ConversationStore, start: ChatStart, answer: Answ
 
 def chat(
     services: Services,
-    conversations: ConversationStore,
+    conversations: Conversations,
     message: str,
     conversation_id: str | None = None,
     filters: Filters | None = None,
@@ -209,7 +209,7 @@ def chat(
 
 def complete_chat(
     services: Services,
-    conversations: ConversationStore,
+    conversations: Conversations,
     start: ChatStart,
     filters: Filters | None = None,
     k: int | None = None,

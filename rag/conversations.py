@@ -1,9 +1,10 @@
-"""Chat conversations kept in memory: thread-safe and bounded.
+"""Chat conversations kept in memory (the default): thread-safe and bounded. With NEWSDESK_DATABASE_URL they live in
+the database instead (rag/conversations_db.py), shared by every replica; both satisfy ``Conversations``.
 
 Bounds (settings ``chat_max_conversations``, ``chat_max_turns``, ``chat_idle_expiry_s``): beyond the maximum the
 least recently used conversation is dropped, each conversation keeps only its latest turns, and one unused for the
 idle expiry is forgotten (an expired id reads as unknown). Ids are ``secrets.token_urlsafe`` values, so they cannot be
-guessed. Nothing is persisted: a restart forgets every conversation.
+guessed. In memory nothing is persisted: a restart forgets every conversation.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from rag.settings import Settings
 from rag.types import Answer, Frozen
@@ -37,6 +39,17 @@ class ChatTurn(Frozen):
 class Conversation(Frozen):
     conversation_id: str
     turns: list[ChatTurn]
+
+
+class Conversations(Protocol):
+    """What chat needs from a conversation store (in memory here, or rag/conversations_db.py)."""
+
+    def __len__(self) -> int: ...
+    def create(self) -> str: ...
+    def get(self, conversation_id: str) -> Conversation: ...
+    def start_turn(self, conversation_id: str) -> tuple[int, list[ChatTurn]]: ...
+    def record(self, conversation_id: str, turn: ChatTurn) -> None: ...
+    def delete(self, conversation_id: str) -> bool: ...
 
 
 @dataclass

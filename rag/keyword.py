@@ -57,8 +57,11 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
 
 class KeywordIndex:
-    def __init__(self, registry: Registry, directory: Path | None) -> None:
+    def __init__(
+        self, registry: Registry, directory: Path | None, catch_up_after_s: float | None = None
+    ) -> None:
         self._registry = registry
+        self._catch_up_after_s = CATCH_UP_AFTER_S if catch_up_after_s is None else catch_up_after_s
         self._directory = directory
         # Two locks, so that a search never waits for a write: the writer's (then the lock file, across processes)
         # and the snapshot's (held only to reload). A reader takes the writer's only without waiting.
@@ -172,13 +175,13 @@ class KeywordIndex:
         applied = snapshot.marker.seq if snapshot.marker is not None else -1
         if applied >= latest:
             self._seen, self._behind = latest, None
-        elif self._behind is None or self._behind[0] != applied:
-            self._behind = (
-                applied,
-                time.monotonic(),
-            )  # keep checking: the writer is probably about to commit
-        elif catch_up and time.monotonic() - self._behind[1] > CATCH_UP_AFTER_S and self.sync(blocking=False):
-            return  # no progress for a while and the writer is free: sync refreshed the snapshot
+        else:
+            if self._behind is None or self._behind[0] != applied:
+                # keep checking: the writer is probably about to commit
+                self._behind = (applied, time.monotonic())
+            waited = time.monotonic() - self._behind[1]
+            if catch_up and waited >= self._catch_up_after_s and self.sync(blocking=False):
+                return  # no progress for a while and the writer is free: sync refreshed the snapshot
         self._snapshot = snapshot
         self._owners.advance()
 

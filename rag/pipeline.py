@@ -11,6 +11,7 @@ from rag.answering.reader import Reader
 from rag.chunking import Chunker
 from rag.compose import NO_ANSWER, ExtractiveWriter, assemble
 from rag.coverage import unknown_terms
+from rag.db import open_database
 from rag.embedders import Embedder, HashingEmbedder, MiniLMEmbedder
 from rag.keyword import KeywordIndex
 from rag.llms import ModelWriter, Prompt, Writer
@@ -97,9 +98,13 @@ def build_writer(settings: Settings, embedder: Embedder) -> Writer:
 
 def build_services(settings: Settings, embedder: Embedder | None = None) -> Services:
     embedder = embedder or build_embedder(settings)
-    registry = Registry(settings.registry_path)
+    registry = Registry(open_database(settings.database_url, settings.registry_path))
     store = VectorStore(settings, embedder.name, embedder.dim)
-    keyword = KeywordIndex(registry, settings.data_dir / "keyword")
+    # With a shared database each replica's keyword index is its own: nobody else will catch it up, so a search
+    # that finds it behind the registry applies the changes at once (no grace period for another writer).
+    keyword = KeywordIndex(
+        registry, settings.data_dir / "keyword", catch_up_after_s=0.0 if settings.database_url else None
+    )
     return Services(
         settings=settings,
         registry=registry,

@@ -1,4 +1,6 @@
-"""The article registry (SQLite): the source of truth for which article versions and chunks exist.
+"""The article registry: the source of truth for which article versions and chunks exist.
+
+SQLite (DATA_DIR/articles.sqlite3) by default, PostgreSQL with NEWSDESK_DATABASE_URL, through rag/db.py.
 
 Chroma holds the vectors; this holds article bodies, metadata, content hashes and chunk offsets. An article's row and
 its chunk rows change in one transaction, so a retrieved chunk id that is not here (an orphan from an interrupted
@@ -7,13 +9,12 @@ ingest, or an old version being replaced) is never shown, and the keyword index 
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 
+from rag.db import Database, Executor, Row, SqliteDatabase
 from rag.types import Article, Chunk
 
 SCHEMA = """
@@ -35,50 +36,35 @@ CREATE TABLE IF NOT EXISTS stories (
     signature BLOB NOT NULL, duplicate_of TEXT
 );
 CREATE INDEX IF NOT EXISTS stories_duplicate_of ON stories(duplicate_of);
--- Every article write, in order, logged by triggers in the writing transaction itself: derived indexes (the
--- keyword index) apply the articles changed since the change they last applied, whichever path wrote them.
-CREATE TABLE IF NOT EXISTS article_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NOT NULL);
-CREATE TRIGGER IF NOT EXISTS article_changes_insert AFTER INSERT ON articles
-BEGIN INSERT INTO article_changes (article_id) VALUES (NEW.id); END;
-CREATE TRIGGER IF NOT EXISTS article_changes_update AFTER UPDATE ON articles
-BEGIN INSERT INTO article_changes (article_id) VALUES (NEW.id); END;
-CREATE TRIGGER IF NOT EXISTS article_changes_delete AFTER DELETE ON articles
-BEGIN INSERT INTO article_changes (article_id) VALUES (OLD.id); END;
+-- Every article write, in order, logged in the writing transaction itself: derived indexes (the keyword index)
+-- apply the articles changed since the change they last applied.
+CREATE TABLE IF NOT EXISTS article_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NOT NULL)
 """
+# Data dirs made before the database adapter logged changes with SQLite triggers; the registry now logs them itself.
+DROP_TRIGGERS = {
+    "sqlite": "DROP TRIGGER IF EXISTS article_changes_insert; DROP TRIGGER IF EXISTS article_changes_update; "
+    "DROP TRIGGER IF EXISTS article_changes_delete"
+}
+MIGRATIONS: list[str | dict[str, str]] = [SCHEMA, DROP_TRIGGERS]
+# Registry writes run one at a time (see Database.transaction): change numbers become visible in order.
+WRITES = "registry-writes"
 
 
 class Registry:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.executescript(SCHEMA)
-        self._lock = threading.RLock()
+    def __init__(self, db: Database | Path) -> None:
+        """``db``: an open database (rag/db.py), or the path of a SQLite file."""
+        self.db = db if isinstance(db, Database) else SqliteDatabase(db)
+        self.db.migrate("registry", MIGRATIONS)
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[Executor]:
+        return self.db.transaction(serial=WRITES)
 
     def content_hash(self, article_id: str) -> str | None:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT content_hash FROM articles WHERE id = ?", (article_id,)
-            ).fetchone()
+        row = self.db.query_one("SELECT content_hash FROM articles WHERE id = ?", (article_id,))
         return None if row is None else str(row["content_hash"])
 
     def chunk_ids(self, article_id: str) -> list[str]:
-        with self._lock:
-            rows = self._conn.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,)).fetchall()
-        return [str(r["id"]) for r in rows]
+        return [str(r["id"]) for r in self.db.query("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
 
     def replace(
         self,
@@ -93,12 +79,11 @@ class Registry:
         group copies of one story."""
         published = article.published_at
         with self._transaction() as db:
-            old = [
-                str(r["id"]) for r in db.execute("SELECT id FROM chunks WHERE article_id = ?", (article.id,))
-            ]
-            db.execute("DELETE FROM chunks WHERE article_id = ?", (article.id,))
+            old = [str(r["id"]) for r in db.query("SELECT id FROM chunks WHERE article_id = ?", (article.id,))]
+            # The old version's row goes with its chunks and story entry (ON DELETE CASCADE), as a replace.
+            db.execute("DELETE FROM articles WHERE id = ?", (article.id,))
             db.execute(
-                "INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     article.id,
                     article.content_hash,
@@ -118,27 +103,23 @@ class Registry:
                 [(c.id, c.article_id, c.index, c.start, c.end, c.text) for c in chunks],
             )
             if signature is not None:
-                db.execute(
-                    "INSERT OR REPLACE INTO stories VALUES (?,?,?)", (article.id, signature, duplicate_of)
-                )
-            self._bump_generation(db)
+                db.execute("INSERT INTO stories VALUES (?,?,?)", (article.id, signature, duplicate_of))
+            self._changed(db, article.id)
         new = {c.id for c in chunks}
         return [i for i in old if i not in new]
 
     def delete(self, article_id: str) -> list[str] | None:
         """Remove the article; return its chunk ids, or None when it did not exist."""
         with self._transaction() as db:
-            if db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is None:
+            if db.query_one("SELECT 1 FROM articles WHERE id = ?", (article_id,)) is None:
                 return None
-            ids = [
-                str(r["id"]) for r in db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))
-            ]
+            ids = [str(r["id"]) for r in db.query("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
             db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
             db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             # The story's remaining copies are re-grouped under the earliest of them.
             copies = [
                 str(r[0])
-                for r in db.execute(
+                for r in db.query(
                     "SELECT s.article_id FROM stories s JOIN articles a ON a.id = s.article_id "
                     "WHERE s.duplicate_of = ? ORDER BY a.published_ts, a.id",
                     (article_id,),
@@ -149,38 +130,36 @@ class Registry:
                 db.execute(
                     "UPDATE stories SET duplicate_of = ? WHERE duplicate_of = ?", (copies[0], article_id)
                 )
-            self._bump_generation(db)
+            self._changed(db, article_id)
         return ids
 
-    def _bump_generation(self, db: sqlite3.Connection) -> None:
+    @staticmethod
+    def _changed(db: Executor, article_id: str) -> None:
+        """Log the article's change and bump the generation, inside the writing transaction."""
+        db.execute("INSERT INTO article_changes (article_id) VALUES (?)", (article_id,))
         db.execute(
-            "INSERT INTO meta VALUES ('generation', '1') "
-            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+            "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT (key) DO UPDATE "
+            "SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)"
         )
 
     def generation(self) -> int:
         """Increases on every change, so derived indexes (BM25) know when to rebuild."""
-        with self._lock:
-            row = self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        row = self.db.query_one("SELECT value FROM meta WHERE key = 'generation'")
         return 0 if row is None else int(row["value"])
 
     def change_seq(self) -> int:
         """The number of the latest article change (0: none logged); a cheap check for derived indexes."""
-        with self._lock:
-            row = self._conn.execute("SELECT MAX(seq) FROM article_changes").fetchone()
-        return int(row[0] or 0)
+        row = self.db.query_one("SELECT MAX(seq) FROM article_changes")
+        return int(row[0] or 0) if row is not None else 0
 
     def changed_since(self, seq: int) -> tuple[list[str], int] | None:
         """The articles changed after change ``seq`` and the latest change number; None when that history was
         pruned (the caller rebuilds from all rows). Read the changes before the rows they point at: a row read
         later is at least as new as its change."""
-        with self._lock:
-            row = self._conn.execute("SELECT value FROM meta WHERE key = 'changes_pruned_through'").fetchone()
-            if row is not None and seq < int(row[0]):
-                return None
-            rows = self._conn.execute(
-                "SELECT seq, article_id FROM article_changes WHERE seq > ? ORDER BY seq", (seq,)
-            ).fetchall()
+        row = self.db.query_one("SELECT value FROM meta WHERE key = 'changes_pruned_through'")
+        if row is not None and seq < int(row[0]):
+            return None
+        rows = self.db.query("SELECT seq, article_id FROM article_changes WHERE seq > ? ORDER BY seq", (seq,))
         latest = int(rows[-1][0]) if rows else max(seq, self.change_seq())
         return list(dict.fromkeys(str(r[1]) for r in rows)), latest
 
@@ -189,14 +168,13 @@ class Registry:
         with self._transaction() as db:
             db.execute("DELETE FROM article_changes WHERE seq <= ?", (through,))
             db.execute(
-                "INSERT INTO meta VALUES ('changes_pruned_through', ?) ON CONFLICT(key) DO UPDATE SET "
-                "value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                "INSERT INTO meta VALUES ('changes_pruned_through', ?) ON CONFLICT (key) DO UPDATE "
+                "SET value = excluded.value WHERE CAST(meta.value AS BIGINT) < CAST(excluded.value AS BIGINT)",
                 (str(through),),
             )
 
     def article(self, article_id: str) -> Article | None:
-        with self._lock:
-            row = self._conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        row = self.db.query_one("SELECT * FROM articles WHERE id = ?", (article_id,))
         return None if row is None else _article(row)
 
     def articles(
@@ -213,104 +191,86 @@ class Registry:
         clauses, params = _filters(sources, since, until)
         if text:
             pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            clauses.append("(title LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\')")
+            clauses.append("(LOWER(title) LIKE LOWER(?) ESCAPE '\\' OR LOWER(body) LIKE LOWER(?) ESCAPE '\\')")
             params.extend([pattern, pattern])
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._lock:
-            total = int(self._conn.execute(f"SELECT COUNT(*) FROM articles {where}", params).fetchone()[0])
-            rows = self._conn.execute(
-                f"SELECT * FROM articles {where} ORDER BY published_ts DESC, id LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            ).fetchall()
-        return [_article(r) for r in rows], total
+        count = self.db.query_one(f"SELECT COUNT(*) FROM articles {where}", params)
+        rows = self.db.query(
+            f"SELECT * FROM articles {where} ORDER BY published_ts DESC, id LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [_article(r) for r in rows], int(count[0]) if count is not None else 0
 
     def article_ids(
         self, *, sources: Sequence[str] = (), since: datetime | None = None, until: datetime | None = None
     ) -> set[str]:
         clauses, params = _filters(sources, since, until)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._lock:
-            return {str(r[0]) for r in self._conn.execute(f"SELECT id FROM articles {where}", params)}
+        return {str(r[0]) for r in self.db.query(f"SELECT id FROM articles {where}", params)}
 
     def articles_by_id(self, ids: Sequence[str]) -> dict[str, Article]:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        with self._lock:
-            rows = self._conn.execute(f"SELECT * FROM articles WHERE id IN ({marks})", list(ids)).fetchall()
+        rows = self.db.query(f"SELECT * FROM articles WHERE id IN ({marks})", list(ids))
         return {str(r["id"]): _article(r) for r in rows}
 
     def chunks_by_id(self, ids: Sequence[str]) -> dict[str, Chunk]:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        with self._lock:
-            rows = self._conn.execute(f"SELECT * FROM chunks WHERE id IN ({marks})", list(ids)).fetchall()
+        rows = self.db.query(f"SELECT * FROM chunks WHERE id IN ({marks})", list(ids))
         return {str(r["id"]): _chunk(r) for r in rows}
 
     def chunks_of(self, article_id: str) -> list[Chunk]:
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT * FROM chunks WHERE article_id = ? ORDER BY idx", (article_id,)
-            ).fetchall()
+        rows = self.db.query("SELECT * FROM chunks WHERE article_id = ? ORDER BY idx", (article_id,))
         return [_chunk(r) for r in rows]
 
     def all_chunks(self) -> list[Chunk]:
-        with self._lock:
-            rows = self._conn.execute("SELECT * FROM chunks ORDER BY article_id, idx").fetchall()
-        return [_chunk(r) for r in rows]
+        return [_chunk(r) for r in self.db.query("SELECT * FROM chunks ORDER BY article_id, idx")]
 
     def story_signatures(self, exclude: str = "") -> dict[str, bytes]:
         """MinHash signatures of every story's first article (the copies point at these)."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT article_id, signature FROM stories WHERE duplicate_of IS NULL AND article_id != ?",
-                (exclude,),
-            ).fetchall()
+        rows = self.db.query(
+            "SELECT article_id, signature FROM stories WHERE duplicate_of IS NULL AND article_id != ?",
+            (exclude,),
+        )
         return {str(r[0]): bytes(r[1]) for r in rows}
 
     def stories(self) -> dict[str, str]:
         """article id → the id of its story (itself, or the article it is a syndicated copy of)."""
-        with self._lock:
-            rows = self._conn.execute("SELECT article_id, duplicate_of FROM stories").fetchall()
+        rows = self.db.query("SELECT article_id, duplicate_of FROM stories")
         return {str(r[0]): str(r[1] or r[0]) for r in rows}
 
     def titles(self) -> dict[str, str]:
-        with self._lock:
-            return {str(r[0]): str(r[1]) for r in self._conn.execute("SELECT id, title FROM articles")}
+        return {str(r[0]): str(r[1]) for r in self.db.query("SELECT id, title FROM articles")}
 
     def chunk_owners(self) -> dict[str, str]:
         """chunk id → article id for every chunk."""
-        with self._lock:
-            return {str(r[0]): str(r[1]) for r in self._conn.execute("SELECT id, article_id FROM chunks")}
+        return {str(r[0]): str(r[1]) for r in self.db.query("SELECT id, article_id FROM chunks")}
 
     def all_chunk_ids(self) -> set[str]:
-        with self._lock:
-            return {str(r[0]) for r in self._conn.execute("SELECT id FROM chunks")}
+        return {str(r[0]) for r in self.db.query("SELECT id FROM chunks")}
 
     def sources(self) -> list[str]:
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source"
-            )
-            return [str(r[0]) for r in rows]
+        rows = self.db.query("SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source")
+        return [str(r[0]) for r in rows]
 
     def source_counts(self) -> list[tuple[str, int]]:
         """(outlet, number of articles) for every named outlet, by name."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT source, COUNT(*) FROM articles WHERE source != '' GROUP BY source ORDER BY source"
-            ).fetchall()
+        rows = self.db.query(
+            "SELECT source, COUNT(*) FROM articles WHERE source != '' GROUP BY source ORDER BY source"
+        )
         return [(str(r[0]), int(r[1])) for r in rows]
 
     def counts(self) -> tuple[int, int]:
-        with self._lock:
-            articles = int(self._conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
-            chunks = int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
-        return articles, chunks
+        articles = self.db.query_one("SELECT COUNT(*) FROM articles")
+        chunks = self.db.query_one("SELECT COUNT(*) FROM chunks")
+        assert articles is not None and chunks is not None
+        return int(articles[0]), int(chunks[0])
 
     def close(self) -> None:
-        self._conn.close()
+        self.db.close()
 
 
 def _filters(
@@ -330,7 +290,7 @@ def _filters(
     return clauses, params
 
 
-def _article(row: sqlite3.Row) -> Article:
+def _article(row: Row) -> Article:
     published = row["published_at"]
     return Article(
         id=row["id"],
@@ -345,7 +305,7 @@ def _article(row: sqlite3.Row) -> Article:
     )
 
 
-def _chunk(row: sqlite3.Row) -> Chunk:
+def _chunk(row: Row) -> Chunk:
     return Chunk(
         id=row["id"],
         article_id=row["article_id"],

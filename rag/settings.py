@@ -28,6 +28,14 @@ class Settings(BaseSettings):
         None, description="Use a Chroma server (http://host:port) instead of embedded."
     )
     collection: str = "newsdesk_chunks"
+    database_url: str | None = Field(
+        None,
+        repr=False,
+        exclude=True,  # may hold a password: never written into reports or logs that dump the settings
+        description="PostgreSQL (postgresql://user@host:port/db) for the article registry, feeds, chat"
+        " conversations and rate limits, shared by every replica; unset: SQLite files in the data dir and"
+        " conversations and rate limits in memory.",
+    )
 
     # "minilm-dynq8": int8-compute graph derived from the packaged model (rag/onnx_build.py, cached under
     # NEWSDESK_MODELS_DIR); "minilm": the packaged graph as shipped (fp32 compute). Each keys its own Chroma collection.

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from evals.pgserver import PgServer, why_unavailable
 from ingest.pipeline import Ingestor
 from rag.pipeline import Services, build_services
 from rag.settings import PROJECT_ROOT, Settings
@@ -38,6 +39,27 @@ def sample_articles_data() -> list[dict[str, Any]]:
 def sample_articles(sample_articles_data: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A fresh copy per test, so a test may edit records freely."""
     return copy.deepcopy(sample_articles_data)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A real PostgreSQL server for the session (tests/pgserver.py); skipped, saying why, without its binaries."""
+    reason = why_unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    server = PgServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """Each back end in turn: None (SQLite files in the data dir) and a fresh PostgreSQL database's URL. A test
+    module runs on both by building its settings with ``database_url=database_url``."""
+    if request.param == "sqlite":
+        return None
+    server: PgServer = request.getfixturevalue("pg_server")
+    return server.new_database()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,9 @@ from api.app import create_app
 from newsdesk.cli import app as cli_app
 from rag.chat import chat
 from rag.compose import NO_ANSWER
-from rag.conversations import ChatTurn, ConversationNotFound, ConversationStore
+from rag.conversations import ChatTurn, ConversationNotFound, Conversations, ConversationStore
+from rag.conversations_db import DatabaseConversationStore
+from rag.db import Database, open_database
 from rag.followup import PreviousTurn, answer_terms, is_follow_up, retrieval_queries, standalone_query
 from rag.pipeline import Services, ask, search_many
 from rag.settings import Settings
@@ -120,7 +122,25 @@ def _answer(question: str) -> Answer:
     )
 
 
-def _record(store: ConversationStore, conversation_id: str, message: str) -> int:
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Conversations]]:
+    """Build a conversation store of each kind in turn: in memory (the default), in SQLite, in PostgreSQL."""
+    opened: list[Database] = []
+
+    def make(**bounds: Any) -> Conversations:
+        if request.param == "memory":
+            return ConversationStore(**bounds)
+        url = request.getfixturevalue("pg_server").new_database() if request.param == "postgres" else None
+        db = open_database(url, tmp_path / f"chat{len(opened)}.sqlite3")
+        opened.append(db)
+        return DatabaseConversationStore(db, **bounds)
+
+    yield make
+    for db in opened:
+        db.close()
+
+
+def _record(store: Conversations, conversation_id: str, message: str) -> int:
     turn, _ = store.start_turn(conversation_id)
     store.record(
         conversation_id,
@@ -129,8 +149,8 @@ def _record(store: ConversationStore, conversation_id: str, message: str) -> int
     return turn
 
 
-def test_ids_are_unguessable_and_unknown_ids_are_not_found() -> None:
-    store = ConversationStore()
+def test_ids_are_unguessable_and_unknown_ids_are_not_found(make_store: Callable[..., Conversations]) -> None:
+    store = make_store()
     ids = {store.create() for _ in range(50)}
     assert len(ids) == 50 and all(len(i) >= 20 for i in ids)
     with pytest.raises(ConversationNotFound):
@@ -140,8 +160,8 @@ def test_ids_are_unguessable_and_unknown_ids_are_not_found() -> None:
     assert store.delete("no-such-id") is False
 
 
-def test_store_keeps_only_the_last_turns_and_numbers_them_on() -> None:
-    store = ConversationStore(max_turns=3)
+def test_store_keeps_only_the_last_turns_and_numbers_them_on(make_store: Callable[..., Conversations]) -> None:
+    store = make_store(max_turns=3)
     conversation_id = store.create()
     turns = [_record(store, conversation_id, f"message {i}") for i in range(1, 6)]
     assert turns == [1, 2, 3, 4, 5]
@@ -150,8 +170,10 @@ def test_store_keeps_only_the_last_turns_and_numbers_them_on() -> None:
     assert [t.message for t in kept] == ["message 3", "message 4", "message 5"]
 
 
-def test_store_drops_the_least_recently_used_conversation_beyond_its_maximum() -> None:
-    store = ConversationStore(max_conversations=2)
+def test_store_drops_the_least_recently_used_conversation_beyond_its_maximum(
+    make_store: Callable[..., Conversations],
+) -> None:
+    store = make_store(max_conversations=2)
     first, second = store.create(), store.create()
     store.get(first)  # first is now the most recently used
     third = store.create()
@@ -162,9 +184,9 @@ def test_store_drops_the_least_recently_used_conversation_beyond_its_maximum() -
         store.get(second)
 
 
-def test_idle_conversations_expire() -> None:
+def test_idle_conversations_expire(make_store: Callable[..., Conversations]) -> None:
     now = [1000.0]
-    store = ConversationStore(idle_expiry_s=60, clock=lambda: now[0])
+    store = make_store(idle_expiry_s=60, clock=lambda: now[0])
     idle, active = store.create(), store.create()
     now[0] += 40
     _record(store, active, "still here")
@@ -175,8 +197,8 @@ def test_idle_conversations_expire() -> None:
     assert len(store) == 1
 
 
-def test_concurrent_turns_get_distinct_numbers() -> None:
-    store = ConversationStore(max_turns=1000)
+def test_concurrent_turns_get_distinct_numbers(make_store: Callable[..., Conversations]) -> None:
+    store = make_store(max_turns=1000)
     conversation_id = store.create()
     numbers: list[int] = []
     lock = threading.Lock()
@@ -196,9 +218,9 @@ def test_concurrent_turns_get_distinct_numbers() -> None:
     assert [t.turn for t in store.get(conversation_id).turns] == list(range(1, 201))
 
 
-def test_store_bounds_must_be_positive() -> None:
+def test_store_bounds_must_be_positive(make_store: Callable[..., Conversations]) -> None:
     with pytest.raises(ValueError):
-        ConversationStore(max_conversations=0)
+        make_store(max_conversations=0)
 
 
 # --- chat over the sample news

@@ -27,6 +27,7 @@ from evals.server import free_port
 from ingest.feed_schedule import claim, parse_interval, release, wait_after
 from ingest.feeds import FeedManager
 from ingest.pipeline import Ingestor
+from rag.db import open_database
 from rag.pipeline import build_services
 from rag.settings import PROJECT_ROOT, Settings
 
@@ -186,11 +187,11 @@ def test_intervals_parse_and_waits_back_off_with_jitter() -> None:
     assert len(draws) > 100 and min(draws) >= 90 and max(draws) <= 110
 
 
-def test_a_lease_is_held_by_one_owner_until_released_or_expired(tmp_path: Path) -> None:
-    services = build_services(Settings(data_dir=tmp_path, embedder="hashing"))
+def test_a_lease_is_held_by_one_owner_until_released_or_expired(tmp_path: Path, database_url: str | None) -> None:
+    services = build_services(Settings(data_dir=tmp_path, embedder="hashing", database_url=database_url))
     manager = FeedManager(Ingestor(services))
     feed, _ = manager.add("https://news.example.com/rss")
-    db = sqlite3.connect(tmp_path / "feeds.sqlite3", isolation_level=None, timeout=5)
+    db = open_database(database_url, tmp_path / "feeds.sqlite3")  # another process's (or host's) connection
     assert claim(db, feed.id, "a", 60, due_only=True)
     assert not claim(db, feed.id, "b", 60, due_only=False)
     assert manager.list()[0].refreshing

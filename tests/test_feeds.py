@@ -84,8 +84,9 @@ def make(tmp_path: Path, **overrides: object) -> tuple[Services, FeedManager]:
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> Iterator[tuple[Services, FeedManager]]:
-    services, manager = make(tmp_path)
+def setup(tmp_path: Path, database_url: str | None) -> Iterator[tuple[Services, FeedManager]]:
+    """Services and a feed manager on each back end in turn (SQLite files, then PostgreSQL)."""
+    services, manager = make(tmp_path, database_url=database_url)
     yield services, manager
     manager.close()
     services.close()

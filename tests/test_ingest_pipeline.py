@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from ingest.loaders import Record
 from ingest.pipeline import Ingestor
 from rag.pipeline import Services, build_services
 from rag.settings import Settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    """Every test here runs on both back ends: SQLite files and PostgreSQL."""
+    return Settings(data_dir=tmp_path / "data", embedder="hashing", database_url=database_url)
 
 
 def snapshot(services: Services) -> tuple[tuple[int, int], int, set[str], int]:

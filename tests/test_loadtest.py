@@ -12,6 +12,7 @@ from rich.console import Console
 
 from evals.loadtest import LoadOptions, Outcome, ingest_bodies, percentile, run_load, summarise
 from evals.loadtest_live import LiveOptions, Record, Timed, run_live_load, summarise_live
+from evals.loadtest_replicas import run_replicas_load
 
 
 def test_summary_counts_errors_and_takes_percentiles_of_successes_only() -> None:
@@ -66,6 +67,30 @@ def test_short_load_against_a_real_server(tmp_path: Path, sample_articles: list[
     assert load["errors"] == 0, load["error_samples"]
     assert load["ops"]["ask"]["n"] > 0 and load["ops"]["ingest"]["n"] > 0
     assert json.loads((tmp_path / "out" / "load.json").read_text())["load"]["requests"] == load["requests"]
+
+
+@pytest.mark.server
+@pytest.mark.integration
+@pytest.mark.postgres
+def test_short_load_against_one_replica_then_two_on_postgres_and_chroma(
+    tmp_path: Path, sample_articles: list[dict[str, Any]], pg_server: object
+) -> None:
+    """`loadtest --replicas 2` for a few seconds (``pg_server`` only for its skip when PostgreSQL is missing)."""
+    corpus = tmp_path / "corpus.json"
+    corpus.write_text(json.dumps(sample_articles), encoding="utf-8")
+    queries = tmp_path / "queries.json"
+    question = {"query": "How high did the Tamsin River crest?", "answer": "", "question_type": "inference_query"}
+    queries.write_text(json.dumps([question]), encoding="utf-8")
+    options = LoadOptions(
+        corpus=corpus, queries=queries, out=tmp_path / "out", clients=4, duration_s=3, ingest_share=0.3, held_back=4
+    )
+    result = run_replicas_load(options, 2, Console(quiet=True))
+    assert set(result["phases"]) == {"1", "2"}
+    assert result["phases"]["1"]["store"]["articles"] == 12
+    for phase in result["phases"].values():
+        assert phase["load"]["errors"] == 0, phase["load"]["error_samples"]
+        assert phase["load"]["ops"]["ask"]["n"] > 0 and phase["load"]["ops"]["ingest"]["n"] > 0
+    assert json.loads((tmp_path / "out" / "replicas.json").read_text())["replicas"] == 2
 
 
 def test_live_summary_splits_asks_by_phase_and_write_windows() -> None:

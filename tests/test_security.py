@@ -14,8 +14,10 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.limits import TokenBuckets
+from api.limits_db import DatabaseTokenBuckets
 from api.security import UnsafeExposure, access, is_loopback
 from newsdesk.cli import app as cli_app
+from rag.db import open_database
 from rag.settings import Settings
 
 KEY = "k-0123456789abcdef-one"
@@ -185,8 +187,8 @@ def test_open_api_warning_at_start_up(make_client: ClientFactory, caplog: pytest
 # --- rate limiting ------------------------------------------------------------------------------------------------
 
 
-def test_rate_limit_answers_429_with_retry_after(make_client: ClientFactory) -> None:
-    client = make_client(rate_limit_per_minute=3)
+def test_rate_limit_answers_429_with_retry_after(make_client: ClientFactory, database_url: str | None) -> None:
+    client = make_client(rate_limit_per_minute=3, database_url=database_url)
     for _ in range(3):
         assert client.get("/v1/articles").status_code == 200
     limited = client.get("/v1/articles")
@@ -197,8 +199,8 @@ def test_rate_limit_answers_429_with_retry_after(make_client: ClientFactory) -> 
     assert client.get("/healthz").status_code == 200 and client.get("/metrics").status_code == 200
 
 
-def test_rate_limit_is_per_key(make_client: ClientFactory) -> None:
-    client = make_client(rate_limit_per_minute=2, api_keys=[KEY, OTHER_KEY])
+def test_rate_limit_is_per_key(make_client: ClientFactory, database_url: str | None) -> None:
+    client = make_client(rate_limit_per_minute=2, api_keys=[KEY, OTHER_KEY], database_url=database_url)
     for _ in range(2):
         assert client.get("/v1/articles", headers=bearer(KEY)).status_code == 200
     assert_error(client.get("/v1/articles", headers=bearer(KEY)), 429, "rate_limited")
@@ -232,6 +234,24 @@ def test_token_bucket_refills_and_forgets_idle_clients() -> None:
     now[0] = 100.0
     buckets.take("f")  # over max_clients: the refilled buckets are dropped
     assert len(buckets._buckets) <= 3
+
+
+def test_shared_token_buckets_refill_and_hold_across_processes(tmp_path: Path, database_url: str | None) -> None:
+    """Two bucket sets on one database (two replicas) spend one bucket per client."""
+    now = [1000.0]
+    dbs = [open_database(database_url, tmp_path / "limits.sqlite3") for _ in range(2)]
+    a, b = (DatabaseTokenBuckets(db, 2, 1.0, clock=lambda: now[0]) for db in dbs)
+    assert a.take("client") == 0.0 and b.take("client") == 0.0
+    assert a.take("client") == pytest.approx(1.0) and b.take("client") == pytest.approx(1.0)
+    assert a.take("other") == 0.0
+    now[0] += 0.5
+    assert b.take("client") == pytest.approx(0.5)
+    now[0] += 0.5
+    assert a.take("client") == 0.0
+    now[0] -= 30  # a replica whose clock runs behind refills nothing and takes no token back
+    assert b.take("client") == pytest.approx(1.0)
+    for db in dbs:
+        db.close()
 
 
 # --- path traversal ---------------------------------------------------------------------------------------------------

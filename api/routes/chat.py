@@ -14,18 +14,18 @@ from api.limits import check_question
 from api.schemas import ChatRequest, ConversationOut
 from api.streaming import EVENT_STREAM_DOC, event_stream
 from rag.chat import chat_events, complete_chat, start_chat
-from rag.conversations import ConversationNotFound, ConversationStore
+from rag.conversations import ConversationNotFound, Conversations
 from rag.types import ChatReply, Filters
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
 
-def get_conversations(request: Request) -> ConversationStore:
-    conversations: ConversationStore = request.app.state.conversations
+def get_conversations(request: Request) -> Conversations:
+    conversations: Conversations = request.app.state.conversations
     return conversations
 
 
-ConversationsDep = Annotated[ConversationStore, Depends(get_conversations)]
+ConversationsDep = Annotated[Conversations, Depends(get_conversations)]
 ConversationId = Annotated[str, Path(min_length=1, max_length=100)]
 
 

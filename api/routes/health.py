@@ -11,7 +11,7 @@ from api.schemas import Health
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=Health, responses=responses(500))
+@router.get("/healthz", response_model=Health, responses=responses(500, 503))
 def health(services: ServicesDep) -> Health:
     articles, chunks = services.registry.counts()
     store_ok = services.store.heartbeat()
