@@ -18,8 +18,8 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from api.errors import INTERNAL_MESSAGE
 from rag.chat import Event
-from rag.conversations import ConversationNotFound
 from rag.llms import WriterUnavailable
+from rag.storage.conversations import ConversationNotFound
 
 log = logging.getLogger("newsdesk.api")
 

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from rag.compose import NO_ANSWER
-from rag.conversations import ChatTurn, Conversations
 from rag.followup import PreviousTurn, retrieval_queries
 from rag.llms import ModelWriter
 from rag.pipeline import (
@@ -26,6 +25,7 @@ from rag.pipeline import (
     search_many,
     verified_answer,
 )
+from rag.storage.conversations import ChatTurn, Conversations
 from rag.types import Answer, ChatReply, Filters
 
 EventName = Literal["meta", "delta", "citation", "sentence", "final"]

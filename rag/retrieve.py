@@ -9,11 +9,11 @@ from datetime import datetime
 import numpy as np
 
 from rag.embedders import Embedder
-from rag.keyword import KeywordIndex
 from rag.query import QueryAnalysis, analyze
-from rag.registry import Registry
 from rag.rerank import RerankConfig, idf_weights, question_terms, rerank
-from rag.store import VectorHit, VectorStore, Where
+from rag.storage.keyword import KeywordIndex
+from rag.storage.registry import Registry
+from rag.storage.store import VectorHit, VectorStore, Where
 from rag.types import Chunk, Filters, Passage
 
 # Dense hits fetched once per question and shared by its sub-searches (same quality on the dev split as one

@@ -126,7 +126,7 @@ class Settings(BaseSettings):
     local_ctx: int = 4096
     max_tokens: int = 256
 
-    # Chat conversations (rag/conversations.py) live in memory, bounded: the least recently used conversation is
+    # Chat conversations (rag/storage/conversations.py) live in memory, bounded: the least recently used conversation is
     # dropped beyond the maximum, only the last turns are kept, and an idle conversation expires.
     chat_max_conversations: int = Field(1000, ge=1, description="Conversations kept in memory at once.")
     chat_max_turns: int = Field(20, ge=1, le=1000, description="Turns kept per conversation (the latest).")

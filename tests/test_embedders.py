@@ -12,7 +12,7 @@ import pytest
 from rag.embedders import MINILM_ONNX_SHA256, MiniLMEmbedder, _package_dir, _sha256
 from rag.onnx_build import derived_model_path, ensure_dynamic_int8
 from rag.settings import PROJECT_ROOT, Settings
-from rag.store import VectorStore
+from rag.storage.store import VectorStore
 
 
 def batcher(batch_size: int, max_batch_tokens: int) -> MiniLMEmbedder:
