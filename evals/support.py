@@ -26,7 +26,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 
-from rag.embedders import Embedder
+from rag.retrieval.embedders import Embedder
 from rag.verify import Verifier
 
 DATASETS = ("cnndm", "xsum")
@@ -241,7 +241,7 @@ def run_support_eval(
         for variant in variants:
             if variant == "minilm":
                 if embedder is None:
-                    from rag.embedders import MiniLMEmbedder
+                    from rag.retrieval.embedders import MiniLMEmbedder
 
                     embedder = MiniLMEmbedder()
                 used: Embedder | None = CachedEmbedder(embedder)

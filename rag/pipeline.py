@@ -10,11 +10,11 @@ from datetime import datetime
 from rag.answering.reader import Reader
 from rag.chunking import Chunker
 from rag.compose import NO_ANSWER, ExtractiveWriter, assemble
-from rag.coverage import unknown_terms
-from rag.embedders import Embedder, HashingEmbedder, MiniLMEmbedder
 from rag.llms import ModelWriter, Prompt, Writer
-from rag.rerank import RerankConfig
-from rag.retrieve import RetrievalConfig, Retriever, fuse
+from rag.retrieval.coverage import unknown_terms
+from rag.retrieval.embedders import Embedder, HashingEmbedder, MiniLMEmbedder
+from rag.retrieval.rerank import RerankConfig
+from rag.retrieval.retrieve import RetrievalConfig, Retriever, fuse
 from rag.settings import Settings
 from rag.storage.db import open_database
 from rag.storage.keyword import KeywordIndex
@@ -192,7 +192,8 @@ def ask(
 
 
 def missing_terms(services: Services, question: str) -> list[str]:
-    """What the question names or asks about that no article mentions (``rag.coverage``), when that check is on."""
+    """What the question names or asks about that no article mentions (``rag.retrieval.coverage``), when that check
+    is on."""
     if not services.settings.abstain_on_unknown_names:
         return []
     retriever = services.retriever

@@ -21,9 +21,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from rag.compose import INSTRUCTION, MIN_SENTENCE_WORDS
-from rag.embedders import Embedder
 from rag.llms import ModelWriter, WriterUnavailable
-from rag.query import DMY_DATE, ISO_DATE, MDY_DATE, MONTHS, WEEKDAYS
+from rag.retrieval.embedders import Embedder
+from rag.retrieval.query import DMY_DATE, ISO_DATE, MDY_DATE, MONTHS, WEEKDAYS
 from rag.text import Span, content_terms, is_headline_like, line_around, split_sentences
 from rag.tokens import count_tokens
 from rag.types import Article, Chunk, DraftSentence, Passage

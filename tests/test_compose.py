@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rag.article_choice import mention_counts, outlet_mentions
 from rag.compose import DEFAULT_ARTICLES, NO_ANSWER, ExtractiveWriter, assemble
-from rag.embedders import HashingEmbedder
+from rag.retrieval.article_choice import mention_counts, outlet_mentions
+from rag.retrieval.embedders import HashingEmbedder
 from rag.text import Span, split_sentences
 from rag.types import Answer, Passage
 from rag.verify import CheckedSentence, Evidence, Verifier

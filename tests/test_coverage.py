@@ -6,8 +6,8 @@ import pytest
 
 from rag.chat import chat
 from rag.compose import NO_ANSWER
-from rag.coverage import question_names, unknown_names, unknown_terms
 from rag.pipeline import Services, ask, build_services
+from rag.retrieval.coverage import question_names, unknown_names, unknown_terms
 from rag.settings import Settings
 from rag.storage.conversations import ConversationStore
 

@@ -7,8 +7,8 @@ import pytest
 
 from rag.answering.reader import Reader
 from rag.compose import NO_ANSWER
-from rag.embedders import HashingEmbedder
 from rag.pipeline import Services, ask, build_services
+from rag.retrieval.embedders import HashingEmbedder
 from rag.settings import Settings
 
 

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import pytest
 
-from rag.embedders import HashingEmbedder
+from rag.retrieval.embedders import HashingEmbedder
 from rag.types import DraftSentence, Passage
 from rag.verify import NUMBER_MISMATCH_CAP, CheckedSentence, Verifier
 

@@ -18,7 +18,7 @@ import calendar
 import re
 from collections.abc import Iterable
 
-from rag.rerank import FRAME_WORDS
+from rag.retrieval.rerank import FRAME_WORDS
 from rag.storage.keyword import KeywordIndex, tokenize
 from rag.text import STOPWORDS
 
