@@ -26,8 +26,8 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 
+from rag.answering.verify import Verifier
 from rag.retrieval.embedders import Embedder
-from rag.verify import Verifier
 
 DATASETS = ("cnndm", "xsum")
 _SPLIT_THOUSANDS = re.compile(r"(\d), (\d{3})(?!\d)")  # "235, 000" -> "235,000" (not "july 1, 1969")

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from rag.answering.compose import NO_ANSWER, ExtractiveWriter, assemble
 from rag.answering.reader import Reader
+from rag.answering.verify import Verifier
 from rag.chunking import Chunker
-from rag.compose import NO_ANSWER, ExtractiveWriter, assemble
 from rag.llms import ModelWriter, Prompt, Writer
 from rag.retrieval.coverage import unknown_terms
 from rag.retrieval.embedders import Embedder, HashingEmbedder, MiniLMEmbedder
@@ -21,7 +22,6 @@ from rag.storage.keyword import KeywordIndex
 from rag.storage.registry import Registry
 from rag.storage.store import VectorStore
 from rag.types import Answer, Draft, Filters, Passage
-from rag.verify import Verifier
 
 
 @dataclass

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from rag.compose import INSTRUCTION, MIN_SENTENCE_WORDS
+from rag.answering.compose import INSTRUCTION, MIN_SENTENCE_WORDS
 from rag.llms import ModelWriter, WriterUnavailable
 from rag.retrieval.embedders import Embedder
 from rag.retrieval.query import DMY_DATE, ISO_DATE, MDY_DATE, MONTHS, WEEKDAYS

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.chat import chat
-from rag.compose import NO_ANSWER
+from rag.answering.chat import chat
+from rag.answering.compose import NO_ANSWER
 from rag.pipeline import Services, ask, build_services
 from rag.retrieval.coverage import question_names, unknown_names, unknown_terms
 from rag.settings import Settings

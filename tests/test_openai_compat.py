@@ -16,7 +16,7 @@ from test_openai_writer import QUESTION, articles, data_dir, llama_importable, l
 from test_server import server  # noqa: F401
 
 from api.app import create_app
-from rag.chat import ask_events
+from rag.answering.chat import ask_events
 from rag.llms import parse_cited_text
 from rag.openai_adapter import OpenAICompletion
 from rag.pipeline import build_services

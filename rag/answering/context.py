@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 from rag.answering.answerability import TermWeights, coverage, question_terms
+from rag.answering.compose import Evidence
 from rag.answering.question import read_question
 from rag.answering.spans import Phrase, find_phrases
-from rag.compose import Evidence
 from rag.retrieval.article_choice import outlet_mentions
 from rag.retrieval.coverage import question_names
 from rag.text import content_terms, words

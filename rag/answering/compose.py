@@ -11,11 +11,11 @@ from typing import NamedTuple
 import numpy as np
 
 from rag.answering.sentences import not_an_answer_sentence
+from rag.answering.verify import CheckedSentence
 from rag.retrieval.article_choice import choose_articles
 from rag.retrieval.embedders import Embedder
 from rag.text import content_terms, line_around, split_sentences
 from rag.types import Answer, AnswerSentence, Citation, Draft, DraftSentence, Passage, ShortAnswer, Status
-from rag.verify import CheckedSentence
 
 NO_ANSWER = "The available sources do not contain enough information to answer this."
 MIN_SENTENCE_WORDS = 5

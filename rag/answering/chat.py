@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from rag.compose import NO_ANSWER
-from rag.followup import PreviousTurn, retrieval_queries
+from rag.answering.compose import NO_ANSWER
+from rag.answering.followup import PreviousTurn, retrieval_queries
 from rag.llms import ModelWriter
 from rag.pipeline import (
     Services,
