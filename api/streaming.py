@@ -19,7 +19,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from api.errors import INTERNAL_MESSAGE
 from rag.answering.chat import Event
-from rag.llms import WriterUnavailable
+from rag.llm.llms import WriterUnavailable
 from rag.storage.conversations import ConversationNotFound
 
 log = logging.getLogger("newsdesk.api")

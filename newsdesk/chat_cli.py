@@ -47,7 +47,7 @@ def chat(
 ) -> None:
     """Chat with the news: cited, verified answers; follow-up questions are resolved from the conversation."""
     from rag.answering.chat import chat as chat_turn
-    from rag.llms import WriterUnavailable
+    from rag.llm.llms import WriterUnavailable
     from rag.pipeline import build_services
     from rag.storage.conversations import ConversationStore
     from rag.types import Filters

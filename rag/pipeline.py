@@ -11,7 +11,7 @@ from rag.answering.compose import NO_ANSWER, ExtractiveWriter, assemble
 from rag.answering.reader import Reader
 from rag.answering.verify import Verifier
 from rag.chunking import Chunker
-from rag.llms import ModelWriter, Prompt, Writer
+from rag.llm.llms import ModelWriter, Prompt, Writer
 from rag.retrieval.coverage import unknown_terms
 from rag.retrieval.embedders import Embedder, HashingEmbedder, MiniLMEmbedder
 from rag.retrieval.rerank import RerankConfig
@@ -43,7 +43,7 @@ def build_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "hashing":
         return HashingEmbedder()
     if settings.embedder == "openai":
-        from rag.openai_adapter import OpenAIEmbedder
+        from rag.llm.openai_adapter import OpenAIEmbedder
 
         return OpenAIEmbedder(
             settings.openai_base_url,
@@ -66,7 +66,7 @@ def build_writer(settings: Settings, embedder: Embedder) -> Writer:
         return Reader(base, settings.min_answerability)
     prompt = Prompt(settings.prompts_dir, "answer", 1)
     if settings.writer == "openai":
-        from rag.openai_adapter import OpenAICompletion
+        from rag.llm.openai_adapter import OpenAICompletion
 
         completion: object = OpenAICompletion(
             settings.openai_base_url,
@@ -76,7 +76,7 @@ def build_writer(settings: Settings, embedder: Embedder) -> Writer:
             settings.openai_max_retries,
         )
     else:
-        from rag.llama_adapter import LlamaCompletion, local_model_file
+        from rag.llm.llama_adapter import LlamaCompletion, local_model_file
 
         path, version = local_model_file(settings.local_model, settings.local_model_path, settings.models_dir)
         local = LlamaCompletion(path, settings.local_threads, settings.local_ctx)

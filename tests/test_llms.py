@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from rag.answering.compose import NO_ANSWER
-from rag.llms import ModelWriter, Prompt, parse_cited_text
+from rag.llm.llms import ModelWriter, Prompt, parse_cited_text
 from rag.pipeline import Services, ask
 from rag.settings import Settings
 from rag.types import DraftSentence, Passage

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ingest.pipeline import Ingestor
-from rag.llms import ModelWriter, Prompt, WriterUnavailable
+from rag.llm.llms import ModelWriter, Prompt, WriterUnavailable
 from rag.pipeline import Services
 from rag.summarize import NO_SUMMARY, SummaryRequest, UnknownArticle, summarize
 from rag.summary_writers import stated_date

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from rag.answering.compose import NO_ANSWER
 from rag.answering.followup import PreviousTurn, retrieval_queries
-from rag.llms import ModelWriter
+from rag.llm.llms import ModelWriter
 from rag.pipeline import (
     Services,
     answer_from_passages,

@@ -48,7 +48,7 @@ class _Part:
 
 
 class Reader:
-    """A writer (``rag.llms.Writer``) that answers first. Model-free and deterministic."""
+    """A writer (``rag.llm.llms.Writer``) that answers first. Model-free and deterministic."""
 
     name = "extractive"
     prompt_id: str | None = None

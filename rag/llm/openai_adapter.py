@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import openai
 
-from rag.llms import WriterUnavailable
+from rag.llm.llms import WriterUnavailable
 from rag.retrieval.embedders import normalise
 
 
