@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rag.answering.compose import assemble
 from rag.llm.llms import ModelWriter, Prompt
 from rag.pipeline import Services
-from rag.summary_writers import (
+from rag.summaries.summary_writers import (
     Candidate,
     ModelSummarizer,
     article_passages,

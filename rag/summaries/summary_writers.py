@@ -1,6 +1,7 @@
 """How summary sentences are proposed: extractive centrality, model map-reduce, and event dates.
 
-Nothing here decides what is shown: every proposed sentence goes through ``Verifier.check`` (rag/summarize.py).
+Nothing here decides what is shown: every proposed sentence goes through ``Verifier.check``
+(rag/summaries/summarize.py).
 
 - Extractive: an article's sentences scored by embedding similarity to the article's centroid (what the article is
   mostly about) blended with lead position (news puts the key facts first), verbatim, each citing its own chunk.
