@@ -24,9 +24,9 @@ from api.routes import summaries as summary_routes
 from api.security import GuardMiddleware, check_exposure, document_security
 from ingest.feed_scheduler import FeedScheduler
 from ingest.pipeline import Ingestor
-from rag.conversations_db import open_conversations
 from rag.pipeline import Services, build_services
 from rag.settings import Settings
+from rag.storage.conversations_db import open_conversations
 
 log = logging.getLogger("newsdesk.api")
 

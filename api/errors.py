@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.schemas import ErrorResponse
-from rag.db import DatabaseUnavailable
-from rag.llms import WriterUnavailable
+from rag.llm.llms import WriterUnavailable
+from rag.storage.db import DatabaseUnavailable
 
 log = logging.getLogger("newsdesk.api")
 

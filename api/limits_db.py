@@ -1,5 +1,5 @@
-"""Rate-limit buckets in the database (rag/db.py): with NEWSDESK_DATABASE_URL every replica draws from one bucket
-per client, so a limit holds however the requests are spread. The in-memory buckets (api/limits.py) stay the
+"""Rate-limit buckets in the database (rag/storage/db.py): with NEWSDESK_DATABASE_URL every replica draws from one
+bucket per client, so a limit holds however the requests are spread. The in-memory buckets (api/limits.py) stay the
 default. One ``take`` is one atomic upsert that refills, spends and reports in a single statement; times are
 wall-clock epoch seconds (a replica whose clock runs behind never refills a bucket backwards).
 """
@@ -10,8 +10,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from rag.db import Database, open_database
 from rag.settings import Settings
+from rag.storage.db import Database, open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rate_buckets (

@@ -22,8 +22,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import error
 from api.limits import TokenBuckets
-from rag.db import DatabaseUnavailable
 from rag.settings import Settings
+from rag.storage.db import DatabaseUnavailable
 
 OPEN_PATHS = frozenset({"/", "/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 # Not rate limited (monitoring polls them), though /metrics is a read and needs a key under auth_reads.

@@ -1,8 +1,9 @@
 """Server-sent events for ask and chat (docs/API.md, "Streaming"), over sse-starlette.
 
-The event generators in rag/chat.py are synchronous and CPU-bound (retrieval, embedding, writing, verifying): each
-step runs in the thread pool so the event loop keeps serving other requests. A failure after the stream has started
-cannot change the status code any more, so it becomes an ``error`` event with the one error shape's code and message.
+The event generators in rag/answering/chat.py are synchronous and CPU-bound (retrieval, embedding, writing,
+verifying): each step runs in the thread pool so the event loop keeps serving other requests. A failure after the
+stream has started cannot change the status code any more, so it becomes an ``error`` event with the one error
+shape's code and message.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from api.errors import INTERNAL_MESSAGE
-from rag.chat import Event
-from rag.conversations import ConversationNotFound
-from rag.llms import WriterUnavailable
+from rag.answering.chat import Event
+from rag.llm.llms import WriterUnavailable
+from rag.storage.conversations import ConversationNotFound
 
 log = logging.getLogger("newsdesk.api")
 

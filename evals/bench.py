@@ -42,8 +42,8 @@ from rich.table import Table
 
 from evals.multihop import Query, load_corpus, load_queries
 from ingest.pipeline import Ingestor
-from rag.embedders import PACKAGED_NAME, MiniLMEmbedder, normalise
 from rag.pipeline import Services, ask, build_services
+from rag.retrieval.embedders import PACKAGED_NAME, MiniLMEmbedder, normalise
 from rag.settings import PROJECT_ROOT, Settings
 
 DEFAULT_EMBEDDER = Settings.model_fields["embedder"].default

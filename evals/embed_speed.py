@@ -27,7 +27,7 @@ import numpy as np
 from evals.bench import CpuMeter, evenly
 from evals.multihop import load_corpus
 from rag.chunking import Chunker
-from rag.embedders import Embedder, MiniLMEmbedder
+from rag.retrieval.embedders import Embedder, MiniLMEmbedder
 from rag.settings import PROJECT_ROOT, Settings
 
 DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "data" / "multihop" / "corpus.json"

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from rag.keyword import tokenize
+from rag.storage.keyword import tokenize
 
 QuestionType = Literal["factoid", "why", "yesno", "outlet", "multi", "dated", "unanswerable"]
 Half = Literal["A", "B"]

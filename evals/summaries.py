@@ -27,7 +27,7 @@ from rich.console import Console
 from ingest.pipeline import Ingestor
 from rag.pipeline import build_services
 from rag.settings import Settings
-from rag.summarize import SummaryRequest, summarize
+from rag.summaries.summarize import SummaryRequest, summarize
 from rag.text import split_sentences
 
 SOURCE = "CNN/DailyMail"

@@ -26,8 +26,8 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 
-from rag.embedders import Embedder
-from rag.verify import Verifier
+from rag.answering.verify import Verifier
+from rag.retrieval.embedders import Embedder
 
 DATASETS = ("cnndm", "xsum")
 _SPLIT_THOUSANDS = re.compile(r"(\d), (\d{3})(?!\d)")  # "235, 000" -> "235,000" (not "july 1, 1969")
@@ -241,7 +241,7 @@ def run_support_eval(
         for variant in variants:
             if variant == "minilm":
                 if embedder is None:
-                    from rag.embedders import MiniLMEmbedder
+                    from rag.retrieval.embedders import MiniLMEmbedder
 
                     embedder = MiniLMEmbedder()
                 used: Embedder | None = CachedEmbedder(embedder)

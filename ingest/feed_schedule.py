@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from rag.db import Database, DatabaseUnavailable
+from rag.storage.db import Database, DatabaseUnavailable
 from rag.types import FEED_MAX_INTERVAL_S, FEED_MIN_INTERVAL_S
 
 log = logging.getLogger("newsdesk.feeds")

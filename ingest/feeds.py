@@ -1,7 +1,7 @@
 """RSS/Atom feeds: subscribe, refresh (new or changed items only), fetch and extract each item's page, ingest.
 
 Feeds and the items seen in them live in ``DATA_DIR/feeds.sqlite3``, or in PostgreSQL with NEWSDESK_DATABASE_URL
-(rag/db.py), where every replica and worker shares them. An item is known by its feed and GUID and
+(rag/storage/db.py), where every replica and worker shares them. An item is known by its feed and GUID and
 compared by a fingerprint of its entry (title, link, summary, content, dates); only new or changed items are
 fetched. One failing feed or page never stops the others: every outcome is reported per feed and per item.
 
@@ -46,7 +46,7 @@ from ingest.fetch import MAX_REDIRECTS, FetchResult, fetch
 from ingest.html import extract_article
 from ingest.loaders import Record
 from ingest.pipeline import Ingestor
-from rag.db import open_database
+from rag.storage.db import open_database
 
 log = logging.getLogger("newsdesk.feeds")
 

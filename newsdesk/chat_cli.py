@@ -46,10 +46,10 @@ def chat(
     k: Annotated[int | None, typer.Option(min=1, max=50, help="Passages to retrieve per turn.")] = None,
 ) -> None:
     """Chat with the news: cited, verified answers; follow-up questions are resolved from the conversation."""
-    from rag.chat import chat as chat_turn
-    from rag.conversations import ConversationStore
-    from rag.llms import WriterUnavailable
+    from rag.answering.chat import chat as chat_turn
+    from rag.llm.llms import WriterUnavailable
     from rag.pipeline import build_services
+    from rag.storage.conversations import ConversationStore
     from rag.types import Filters
 
     settings = Settings()

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from newsdesk.output import console
-from rag.local_models import (
+from rag.llm.local_models import (
     KNOWN_MODELS,
     ModelHashMismatch,
     ModelNotInstalled,

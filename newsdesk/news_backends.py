@@ -121,7 +121,7 @@ class LocalNews:
         )
 
     def summarize(self, request: SummaryRequestIn) -> Summary:
-        from rag.summarize import SummaryRequest, UnknownArticle, summarize
+        from rag.summaries.summarize import SummaryRequest, UnknownArticle, summarize
 
         if request.topic is not None:
             self._check_length(request.topic)

@@ -1,14 +1,30 @@
-"""What every CLI module shares: the stderr console for progress and errors, and the missing-input check."""
+"""What every CLI module shares: the stderr console for progress and errors, its progress bar, and the missing-input
+check."""
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 console = Console(stderr=True)
+
+
+def progress_bar() -> Progress:
+    """A progress bar on the stderr console, off when neither it nor stderr is a terminal (CI logs, pipes)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal and not sys.stderr.isatty(),
+    )
 
 
 def require_existing(*paths: Path) -> None:

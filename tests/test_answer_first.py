@@ -9,10 +9,10 @@ import pytest
 
 from rag.answering.answer_first import REFUSAL, AnswerFirstWriter, build_draft, locate, parse_reply
 from rag.answering.checked_model import CheckedModelWriter
+from rag.answering.compose import ExtractiveWriter
 from rag.answering.context_select import render_excerpts, select_sentences
 from rag.answering.reader import Reader
-from rag.compose import ExtractiveWriter
-from rag.llms import Prompt
+from rag.llm.llms import Prompt
 from rag.settings import Settings
 from rag.types import DraftSentence, DraftShortAnswer, Passage
 

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from evals.bench import build_scaled, evenly, latency_summary
 from rag.pipeline import Services
-from rag.store import VectorStore
+from rag.storage.store import VectorStore
 
 
 def test_latency_summary_and_even_sampling() -> None:

@@ -13,14 +13,20 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from newsdesk.cli import app as cli_app
-from rag.chat import chat
-from rag.compose import NO_ANSWER
-from rag.conversations import ChatTurn, ConversationNotFound, Conversations, ConversationStore
-from rag.conversations_db import DatabaseConversationStore
-from rag.db import Database, open_database
-from rag.followup import PreviousTurn, answer_terms, is_follow_up, retrieval_queries, standalone_query
+from rag.answering.chat import chat
+from rag.answering.compose import NO_ANSWER
+from rag.answering.followup import (
+    PreviousTurn,
+    answer_terms,
+    is_follow_up,
+    retrieval_queries,
+    standalone_query,
+)
 from rag.pipeline import Services, ask, search_many
 from rag.settings import Settings
+from rag.storage.conversations import ChatTurn, ConversationNotFound, Conversations, ConversationStore
+from rag.storage.conversations_db import DatabaseConversationStore
+from rag.storage.db import Database, open_database
 from rag.types import Answer, ChatReply
 
 COUNCIL = "What did the Northfield council approve in its 7-2 vote?"

@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rag.article_choice import mention_counts, outlet_mentions
-from rag.compose import DEFAULT_ARTICLES, NO_ANSWER, ExtractiveWriter, assemble
-from rag.embedders import HashingEmbedder
+from rag.answering.compose import DEFAULT_ARTICLES, NO_ANSWER, ExtractiveWriter, assemble
+from rag.answering.verify import CheckedSentence, Evidence, Verifier
+from rag.retrieval.article_choice import mention_counts, outlet_mentions
+from rag.retrieval.embedders import HashingEmbedder
 from rag.text import Span, split_sentences
 from rag.types import Answer, Passage
-from rag.verify import CheckedSentence, Evidence, Verifier
 
 BODY_A = "The council voted 7 to 2 on Tuesday. The wall will cost $18.6 million. Work starts in 2027."
 BODY_B = "Mayor Gordon Pell lost the election. Helena Brightwater won 11,842 votes."

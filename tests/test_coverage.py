@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from rag.chat import chat
-from rag.compose import NO_ANSWER
-from rag.conversations import ConversationStore
-from rag.coverage import question_names, unknown_names, unknown_terms
+from rag.answering.chat import chat
+from rag.answering.compose import NO_ANSWER
 from rag.pipeline import Services, ask, build_services
+from rag.retrieval.coverage import question_names, unknown_names, unknown_terms
 from rag.settings import Settings
+from rag.storage.conversations import ConversationStore
 
 KNOWN = "How high did the Tamsin River crest?"
 

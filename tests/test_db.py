@@ -1,4 +1,4 @@
-"""The database adapter (rag/db.py) on both back ends: one SQL text for both, migrations applied once even when
+"""The database adapter (rag/storage/db.py) on both back ends: one SQL text for both, migrations applied once even when
 several processes start at once, the cross-process lock, and a database that cannot be reached."""
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from evals.pgserver import PgServer, free_port
-from rag.db import DatabaseUnavailable, open_database
 from rag.settings import PROJECT_ROOT
+from rag.storage.db import DatabaseUnavailable, open_database
 
 # A migration that fails if it runs twice (CREATE TABLE without IF NOT EXISTS) and counts its runs.
 MIGRATE = """
 import sys
-from rag.db import open_database
+from rag.storage.db import open_database
 from pathlib import Path
 db = open_database(sys.argv[1] or None, Path(sys.argv[2]))
 db.migrate("race", ["CREATE TABLE race_runs (n INTEGER); INSERT INTO race_runs VALUES (1)"])

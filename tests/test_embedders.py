@@ -1,5 +1,6 @@
-"""MiniLMEmbedder: batching bounded by count and padded tokens; the derived int8 route (rag/onnx_build.py) close to
-the packaged one, its cache keyed by the source hash and written atomically; stores of another route refused."""
+"""MiniLMEmbedder: batching bounded by count and padded tokens; the derived int8 route (rag/retrieval/onnx_build.py)
+close to the packaged one, its cache keyed by the source hash and written atomically; stores of another route
+refused."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embedders import MINILM_ONNX_SHA256, MiniLMEmbedder, _package_dir, _sha256
-from rag.onnx_build import derived_model_path, ensure_dynamic_int8
+from rag.retrieval.embedders import MINILM_ONNX_SHA256, MiniLMEmbedder, _package_dir, _sha256
+from rag.retrieval.onnx_build import derived_model_path, ensure_dynamic_int8
 from rag.settings import PROJECT_ROOT, Settings
-from rag.store import VectorStore
+from rag.storage.store import VectorStore
 
 
 def batcher(batch_size: int, max_batch_tokens: int) -> MiniLMEmbedder:

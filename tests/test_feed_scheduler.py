@@ -27,9 +27,9 @@ from evals.server import free_port
 from ingest.feed_schedule import claim, parse_interval, release, wait_after
 from ingest.feeds import FeedManager
 from ingest.pipeline import Ingestor
-from rag.db import open_database
 from rag.pipeline import build_services
 from rag.settings import PROJECT_ROOT, Settings
+from rag.storage.db import open_database
 
 NOTICE = "This is a fictional article written for the newsdesk tests."
 PLACES = ["Exampleton", "Brindlecombe", "Osterhale", "Marrowfield", "Quillbury", "Tansey Cross", "Wendlemoor"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.embedders import MiniLMEmbedder
 from rag.pipeline import Services, ask
+from rag.retrieval.embedders import MiniLMEmbedder
 from rag.types import Answer
 
 pytestmark = pytest.mark.integration

@@ -11,9 +11,9 @@ from collections import Counter
 from typing import Any
 
 from ingest.pipeline import Ingestor
-from rag.keyword import CATCH_UP_AFTER_S, KeywordIndex, tokenize
 from rag.pipeline import Services
-from rag.registry import Registry
+from rag.storage.keyword import CATCH_UP_AFTER_S, KeywordIndex, tokenize
+from rag.storage.registry import Registry
 
 
 def registry_frequencies(registry: Registry) -> Counter[str]:

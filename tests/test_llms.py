@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rag.compose import NO_ANSWER
-from rag.llms import ModelWriter, Prompt, parse_cited_text
+from rag.answering.compose import NO_ANSWER
+from rag.llm.llms import ModelWriter, Prompt, parse_cited_text
 from rag.pipeline import Services, ask
 from rag.settings import Settings
 from rag.types import DraftSentence, Passage

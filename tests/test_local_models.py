@@ -1,4 +1,4 @@
-"""Assembling a local model from part files (rag/local_models.py) with small fake parts: the hash decides, a wrong
+"""Assembling a local model from part files (rag/llm/local_models.py) with small fake parts: the hash decides, a wrong
 file is refused and nothing wrong is left in place. The real 1.1 GB model is never needed here."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from newsdesk.cli import app
-from rag.llms import WriterUnavailable
-from rag.local_models import (
+from rag.llm.llms import WriterUnavailable
+from rag.llm.local_models import (
     QWEN_CODER_1_5B,
     LocalModel,
     ModelHashMismatch,

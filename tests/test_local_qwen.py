@@ -16,7 +16,7 @@ import pytest
 
 from ingest.pipeline import Ingestor
 from rag.answering.answer_first import AnswerFirstWriter
-from rag.local_models import QWEN_CODER_1_5B, ModelNotInstalled, verified_path
+from rag.llm.local_models import QWEN_CODER_1_5B, ModelNotInstalled, verified_path
 from rag.pipeline import Services, ask, build_services
 from rag.settings import Settings
 

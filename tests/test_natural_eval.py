@@ -25,7 +25,7 @@ from evals.natural_data import (
 from evals.natural_metrics import Outcome, aggregate, contains, normalise, score, token_f1
 from evals.support import CachedEmbedder
 from newsdesk.cli import app
-from rag.embedders import HashingEmbedder
+from rag.retrieval.embedders import HashingEmbedder
 from rag.settings import PROJECT_ROOT
 
 SHARED = PROJECT_ROOT.parent / "shared" / "data"

@@ -16,9 +16,9 @@ from test_openai_writer import QUESTION, articles, data_dir, llama_importable, l
 from test_server import server  # noqa: F401
 
 from api.app import create_app
-from rag.chat import ask_events
-from rag.llms import parse_cited_text
-from rag.openai_adapter import OpenAICompletion
+from rag.answering.chat import ask_events
+from rag.llm.llms import parse_cited_text
+from rag.llm.openai_adapter import OpenAICompletion
 from rag.pipeline import build_services
 from rag.settings import Settings
 

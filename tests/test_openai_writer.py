@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from evals.server import ServerFailed, free_port, started_process
 from ingest.pipeline import Ingestor
-from rag.llms import Completion, ModelWriter, WriterUnavailable, parse_cited_text
+from rag.llm.llms import Completion, ModelWriter, WriterUnavailable, parse_cited_text
 from rag.pipeline import Services, ask, build_services
 from rag.settings import Settings
 from rag.types import Answer
@@ -73,7 +73,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory, articles: list[dict[str, 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory, llama_importable: None) -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server on a free loopback port; yields its /v1 base URL."""
-    from rag.llama_adapter import packaged_model_path
+    from rag.llm.llama_adapter import packaged_model_path
 
     port = free_port()
     log_path = tmp_path_factory.mktemp("llama-server") / "server.log"

@@ -5,10 +5,10 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from rag.answering.compose import NO_ANSWER
 from rag.answering.reader import Reader
-from rag.compose import NO_ANSWER
-from rag.embedders import HashingEmbedder
 from rag.pipeline import Services, ask, build_services
+from rag.retrieval.embedders import HashingEmbedder
 from rag.settings import Settings
 
 

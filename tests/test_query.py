@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rag.query import analyze
-from rag.retrieve import fuse
+from rag.retrieval.query import analyze
+from rag.retrieval.retrieve import fuse
 
 SOURCES = ["The Verge", "TechCrunch", "The Age", "Fortune", "The Independent - Life and Style", "Valley Wire"]
 AS_OF = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)  # a Thursday

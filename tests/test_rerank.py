@@ -1,11 +1,11 @@
-"""The sentence-level lexical rerank (rag/rerank.py) on its own and inside the Retriever."""
+"""The sentence-level lexical rerank (rag/retrieval/rerank.py) on its own and inside the Retriever."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from rag.pipeline import Services
-from rag.rerank import RerankConfig, evidence_score, idf_weights, question_terms, rerank
+from rag.retrieval.rerank import RerankConfig, evidence_score, idf_weights, question_terms, rerank
 
 CONFIG = RerankConfig(depth=10, weight=1.0, window=1, phrase_share=0.3)
 

@@ -138,7 +138,7 @@ def test_month_named_in_question_does_not_hide_a_later_report(store_dir: Path) -
 def test_dense_pool_grows_with_the_index_within_its_bounds(
     loaded: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import rag.retrieve as retrieve
+    import rag.retrieval.retrieve as retrieve
 
     chunks = len(loaded.retriever.keyword.owners())
     assert loaded.retriever._pool_size() == retrieve.DENSE_POOL  # a small index keeps the floor

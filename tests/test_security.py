@@ -17,8 +17,8 @@ from api.limits import TokenBuckets
 from api.limits_db import DatabaseTokenBuckets
 from api.security import UnsafeExposure, access, is_loopback
 from newsdesk.cli import app as cli_app
-from rag.db import open_database
 from rag.settings import Settings
+from rag.storage.db import open_database
 
 KEY = "k-0123456789abcdef-one"
 OTHER_KEY = "k-fedcba9876543210-two"

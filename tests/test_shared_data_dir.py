@@ -7,9 +7,9 @@ import threading
 from typing import Any
 
 from ingest.pipeline import Ingestor
-from rag.keyword import KeywordIndex
 from rag.pipeline import Services
-from rag.registry import Registry
+from rag.storage.keyword import KeywordIndex
+from rag.storage.registry import Registry
 
 
 def test_two_indexes_share_the_persisted_keyword_index(loaded: Services) -> None:

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from rag.llms import ModelWriter, Prompt, WriterUnavailable
+from rag.llm.llms import ModelWriter, Prompt, WriterUnavailable
 from rag.pipeline import Services, build_services
 from rag.settings import Settings
 

@@ -1,4 +1,5 @@
-"""Summaries (rag/summarize.py): briefs, digests and timelines on the fast fixtures (HashingEmbedder, real stores)."""
+"""Summaries (rag/summaries/summarize.py): briefs, digests and timelines on the fast fixtures (HashingEmbedder, real
+stores)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 
 from ingest.pipeline import Ingestor
-from rag.llms import ModelWriter, Prompt, WriterUnavailable
+from rag.llm.llms import ModelWriter, Prompt, WriterUnavailable
 from rag.pipeline import Services
-from rag.summarize import NO_SUMMARY, SummaryRequest, UnknownArticle, summarize
-from rag.summary_writers import stated_date
+from rag.summaries.summarize import NO_SUMMARY, SummaryRequest, UnknownArticle, summarize
+from rag.summaries.summary_writers import stated_date
 from rag.tokens import count_tokens
 from rag.types import Summary
 

@@ -4,9 +4,9 @@ from collections.abc import Callable
 
 import pytest
 
-from rag.embedders import HashingEmbedder
+from rag.answering.verify import NUMBER_MISMATCH_CAP, CheckedSentence, Verifier
+from rag.retrieval.embedders import HashingEmbedder
 from rag.types import DraftSentence, Passage
-from rag.verify import NUMBER_MISMATCH_CAP, CheckedSentence, Verifier
 
 SPORT = (
     "Kofi Lindqvist scored in the 112th minute to win the Coastal Cup final. "

@@ -13,7 +13,7 @@ from api.errors import responses
 from api.limits import check_question
 from api.schemas import AskRequest, AskResponse
 from api.streaming import EVENT_STREAM_DOC, event_stream
-from rag.chat import ask_events
+from rag.answering.chat import ask_events
 from rag.pipeline import ask
 from rag.types import Filters
 

@@ -13,8 +13,8 @@ from api.errors import responses
 from api.limits import check_question
 from api.schemas import ChatRequest, ConversationOut
 from api.streaming import EVENT_STREAM_DOC, event_stream
-from rag.chat import chat_events, complete_chat, start_chat
-from rag.conversations import ConversationNotFound, Conversations
+from rag.answering.chat import chat_events, complete_chat, start_chat
+from rag.storage.conversations import ConversationNotFound, Conversations
 from rag.types import ChatReply, Filters
 
 router = APIRouter(prefix="/v1", tags=["chat"])

@@ -32,8 +32,8 @@ from api.schemas_openai import (
     NewsdeskVerdicts,
 )
 from api.streaming import EVENT_STREAM_DOC, data_stream, error_data
-from rag.chat import answer_events, drain, resolve_exchanges
-from rag.followup import retrieval_queries
+from rag.answering.chat import answer_events, drain, resolve_exchanges
+from rag.answering.followup import retrieval_queries
 from rag.pipeline import Services
 from rag.text import split_sentences
 from rag.tokens import count_tokens

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import ServicesDep, SettingsDep
 from api.errors import responses
 from api.schemas_summaries import SummaryRequestIn, SummaryResponse
-from rag.summarize import SummaryRequest, UnknownArticle, summarize
+from rag.summaries.summarize import SummaryRequest, UnknownArticle, summarize
 from rag.types import Filters
 
 router = APIRouter(prefix="/v1", tags=["summaries"])

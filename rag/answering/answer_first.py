@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
 from rag.answering.context_select import render_excerpts, select_sentences
-from rag.llms import Completion, ModelWriter, Prompt, parse_cited_text
+from rag.llm.llms import Completion, ModelWriter, Prompt, parse_cited_text
 from rag.text import content_terms, split_sentences
 from rag.types import Draft, DraftSentence, DraftShortAnswer, Passage
 
@@ -47,7 +47,7 @@ NOT_FOUND_WORDS = ("NOT", "Not found")
 @runtime_checkable
 class ScoredCompletion(Protocol):
     """A completion that also reports the probability that the reply's first token after ``after`` begins one
-    of ``words`` (``rag.llama_adapter.LlamaCompletion``)."""
+    of ``words`` (``rag.llm.llama_adapter.LlamaCompletion``)."""
 
     def complete_scored(
         self, system: str, user: str, max_tokens: int, after: str, words: Sequence[str]

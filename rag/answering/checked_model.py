@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from rag.answering.answer_first import AnswerFirstWriter
 from rag.answering.question import read_question
 from rag.answering.reader import Reader
-from rag.llms import Completion, Prompt
+from rag.llm.llms import Completion, Prompt
 from rag.types import Draft, Passage
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 from rag.answering.answerability import TermWeights, coverage, question_terms
+from rag.answering.compose import Evidence
 from rag.answering.question import read_question
 from rag.answering.spans import Phrase, find_phrases
-from rag.article_choice import outlet_mentions
-from rag.compose import Evidence
-from rag.coverage import question_names
+from rag.retrieval.article_choice import outlet_mentions
+from rag.retrieval.coverage import question_names
 from rag.text import content_terms, words
 
 NAME_SHARE = 0.5  # of a sentence's binding score: the question's names; the rest its other terms

@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answering.answerability import UNTYPED
+from rag.answering.compose import ExtractiveWriter
 from rag.answering.context import QuestionContext
 from rag.answering.question import QuestionShape, part_shapes, read_question
 from rag.answering.spans import Phrase, find_phrases, person_like
 from rag.answering.yesno import NEGATION, Report, decide, read_claim
-from rag.compose import ExtractiveWriter
 from rag.text import content_terms
 from rag.types import Draft, DraftSentence, DraftShortAnswer, Passage
 
@@ -48,7 +48,7 @@ class _Part:
 
 
 class Reader:
-    """A writer (``rag.llms.Writer``) that answers first. Model-free and deterministic."""
+    """A writer (``rag.llm.llms.Writer``) that answers first. Model-free and deterministic."""
 
     name = "extractive"
     prompt_id: str | None = None

@@ -7,7 +7,7 @@ of that article's chunk ids, not a reload of every chunk.
 
 from __future__ import annotations
 
-from rag.registry import Registry
+from rag.storage.registry import Registry
 
 
 class ChunkOwners:

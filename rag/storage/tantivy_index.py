@@ -1,8 +1,8 @@
 """tantivy adapter: the one module that imports tantivy (the Rust search engine behind Quickwit).
 
 One document per chunk: its stored chunk id and article id (raw terms, so an article's documents are deleted by one
-term) and its text already tokenised by ``rag.keyword.tokenize`` (tantivy's whitespace tokenizer only splits it), so
-the index, the questions and the coverage check all see exactly the same stemmed tokens. One more document, the
+term) and its text already tokenised by ``rag.storage.keyword.tokenize`` (tantivy's whitespace tokenizer only splits
+it), so the index, the questions and the coverage check all see exactly the same stemmed tokens. One more document, the
 marker, records which registry change the index has applied and the format it was built with; it is committed in
 the same commit as the postings, so a reader that sees one sees the other.
 """

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rag.query import source_pattern
+from rag.retrieval.query import source_pattern
 from rag.text import STOPWORDS, words
 
 # Pronouns and deictics that point back at something said before.

@@ -11,11 +11,11 @@ from typing import NamedTuple
 import numpy as np
 
 from rag.answering.sentences import not_an_answer_sentence
-from rag.article_choice import choose_articles
-from rag.embedders import Embedder
+from rag.answering.verify import CheckedSentence
+from rag.retrieval.article_choice import choose_articles
+from rag.retrieval.embedders import Embedder
 from rag.text import content_terms, line_around, split_sentences
 from rag.types import Answer, AnswerSentence, Citation, Draft, DraftSentence, Passage, ShortAnswer, Status
-from rag.verify import CheckedSentence
 
 NO_ANSWER = "The available sources do not contain enough information to answer this."
 MIN_SENTENCE_WORDS = 5
@@ -42,7 +42,7 @@ class ExtractiveWriter:
     It cites as few articles as the question asks about: one per mention of an outlet the question names ("the
     TechCrunch report on X ... and the TechCrunch report on Y" asks about two TechCrunch articles), else at most
     ``DEFAULT_ARTICLES``. Within an outlet, the article that best fits the clause describing that report is chosen
-    (``rag.article_choice``)."""
+    (``rag.retrieval.article_choice``)."""
 
     name = "extractive"
     prompt_id: str | None = None
@@ -121,7 +121,7 @@ class ExtractiveWriter:
         relevance: np.ndarray,
         scorer: _SentenceRelevance,
     ) -> list[str]:
-        """The articles to cite (``rag.article_choice``), from those with a relevant sentence."""
+        """The articles to cite (``rag.retrieval.article_choice``), from those with a relevant sentence."""
         best: dict[str, float] = {}
         passage_of: dict[str, Passage] = {}
         sentences_of: dict[str, list[int]] = {}

@@ -1,9 +1,10 @@
 """Summaries: a brief of one article, a digest of several, a timeline of a story's dated events.
 
-Every sentence passes through the same verifier as answers and is numbered and cited by ``rag.compose.assemble``;
-what no passage supports is dropped (or flagged), and a summary left with nothing supported is
-``insufficient_evidence``. Articles come from ``article_ids``, a ``topic`` (hybrid retrieval, with ``filters`` and
-``as_of``) or ``filters`` alone (the newest articles in the period); syndicated copies of one story count once.
+Every sentence passes through the same verifier as answers and is numbered and cited by
+``rag.answering.compose.assemble``; what no passage supports is dropped (or flagged), and a summary left with nothing
+supported is ``insufficient_evidence``. Articles come from ``article_ids``, a ``topic`` (hybrid retrieval, with
+``filters`` and ``as_of``) or ``filters`` alone (the newest articles in the period); syndicated copies of one story
+count once.
 Timelines are always extractive: a verbatim sentence keeps the date it states.
 """
 
@@ -16,10 +17,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.compose import assemble
-from rag.llms import ModelWriter, Prompt
+from rag.answering.compose import assemble
+from rag.llm.llms import ModelWriter, Prompt
 from rag.pipeline import Services
-from rag.summary_writers import (
+from rag.summaries.summary_writers import (
     Candidate,
     ModelSummarizer,
     article_passages,

@@ -29,7 +29,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from rag.embedders import Embedder
+from rag.retrieval.embedders import Embedder
 from rag.text import Span, content_terms, names, numbers, split_sentences, words
 from rag.types import DraftSentence, Passage
 

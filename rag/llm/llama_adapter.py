@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.llms import WriterUnavailable
+from rag.llm.llms import WriterUnavailable
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2 = (
@@ -20,8 +20,8 @@ def local_model_file(name: str, explicit: Path | None, models_dir: Path) -> tupl
     """The GGUF file of the configured local model and the answer prompt version written for it.
 
     An explicit path is used as given (with the answer-first prompt); a known model assembled from packaged parts
-    (``rag.local_models``) is verified against its published sha256 first and refused if it does not match."""
-    from rag.local_models import ModelHashMismatch, ModelNotInstalled, model_spec, verified_path
+    (``rag.llm.local_models``) is verified against its published sha256 first and refused if it does not match."""
+    from rag.llm.local_models import ModelHashMismatch, ModelNotInstalled, model_spec, verified_path
 
     if explicit is not None:
         return explicit, 2

@@ -238,6 +238,6 @@ def open_database(url: str | None, sqlite_path: Path) -> Database:
         return SqliteDatabase(sqlite_path)
     if not url.startswith(("postgresql://", "postgres://")):
         raise ValueError(f"NEWSDESK_DATABASE_URL must be a postgresql:// URL (got {url.split(':', 1)[0]}:)")
-    from rag.db_postgres import PostgresDatabase  # psycopg is imported only when PostgreSQL is used
+    from rag.storage.db_postgres import PostgresDatabase  # psycopg is imported only when PostgreSQL is used
 
     return PostgresDatabase(url)

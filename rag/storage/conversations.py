@@ -1,5 +1,5 @@
 """Chat conversations kept in memory (the default): thread-safe and bounded. With NEWSDESK_DATABASE_URL they live in
-the database instead (rag/conversations_db.py), shared by every replica; both satisfy ``Conversations``.
+the database instead (rag/storage/conversations_db.py), shared by every replica; both satisfy ``Conversations``.
 
 Bounds (settings ``chat_max_conversations``, ``chat_max_turns``, ``chat_idle_expiry_s``): beyond the maximum the
 least recently used conversation is dropped, each conversation keeps only its latest turns, and one unused for the
@@ -42,7 +42,7 @@ class Conversation(Frozen):
 
 
 class Conversations(Protocol):
-    """What chat needs from a conversation store (in memory here, or rag/conversations_db.py)."""
+    """What chat needs from a conversation store (in memory here, or rag/storage/conversations_db.py)."""
 
     def __len__(self) -> int: ...
     def create(self) -> str: ...

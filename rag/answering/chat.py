@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from rag.compose import NO_ANSWER
-from rag.conversations import ChatTurn, Conversations
-from rag.followup import PreviousTurn, retrieval_queries
-from rag.llms import ModelWriter
+from rag.answering.compose import NO_ANSWER
+from rag.answering.followup import PreviousTurn, retrieval_queries
+from rag.llm.llms import ModelWriter
 from rag.pipeline import (
     Services,
     answer_from_passages,
@@ -26,6 +25,7 @@ from rag.pipeline import (
     search_many,
     verified_answer,
 )
+from rag.storage.conversations import ChatTurn, Conversations
 from rag.types import Answer, ChatReply, Filters
 
 EventName = Literal["meta", "delta", "citation", "sentence", "final"]

@@ -1,9 +1,11 @@
-"""Chat conversations in the database (rag/db.py): what `newsdesk serve` replicas share with NEWSDESK_DATABASE_URL.
+"""Chat conversations in the database (rag/storage/db.py): what `newsdesk serve` replicas share with
+NEWSDESK_DATABASE_URL.
 
-The same bounds and behaviour as the in-memory store (rag/conversations.py): the least recently used conversation
-goes beyond ``max_conversations``, each keeps its latest ``max_turns`` turns, and one unused for ``idle_expiry_s``
-reads as unknown. Times are wall-clock epoch seconds, so replicas on several hosts agree on them. A turn is numbered
-by one atomic UPDATE, so two replicas answering one conversation at once never draw the same number.
+The same bounds and behaviour as the in-memory store (rag/storage/conversations.py): the least recently used
+conversation goes beyond ``max_conversations``, each keeps its latest ``max_turns`` turns, and one unused for
+``idle_expiry_s`` reads as unknown. Times are wall-clock epoch seconds, so replicas on several hosts agree on them.
+A turn is numbered by one atomic UPDATE, so two replicas answering one conversation at once never draw the same
+number.
 """
 
 from __future__ import annotations
@@ -12,9 +14,15 @@ import secrets
 import time
 from collections.abc import Callable
 
-from rag.conversations import ChatTurn, Conversation, ConversationNotFound, Conversations, ConversationStore
-from rag.db import Database, Executor, open_database
 from rag.settings import Settings
+from rag.storage.conversations import (
+    ChatTurn,
+    Conversation,
+    ConversationNotFound,
+    Conversations,
+    ConversationStore,
+)
+from rag.storage.db import Database, Executor, open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (

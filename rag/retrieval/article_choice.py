@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from rag.query import source_pattern
+from rag.retrieval.query import source_pattern
 from rag.text import content_terms
 from rag.types import Passage
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import Stemmer
 
-from rag.keyword_owners import ChunkOwners
-from rag.registry import Registry
-from rag.tantivy_index import ChunkDoc, Marker, Snapshot, TantivyIndex
+from rag.storage.keyword_owners import ChunkOwners
+from rag.storage.registry import Registry
+from rag.storage.tantivy_index import ChunkDoc, Marker, Snapshot, TantivyIndex
 
 _STEMMER = Stemmer.Stemmer("english")
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")

@@ -18,8 +18,8 @@ import calendar
 import re
 from collections.abc import Iterable
 
-from rag.keyword import KeywordIndex, tokenize
-from rag.rerank import FRAME_WORDS
+from rag.retrieval.rerank import FRAME_WORDS
+from rag.storage.keyword import KeywordIndex, tokenize
 from rag.text import STOPWORDS
 
 # A title-case word that does not open a sentence (start of text, or after . ? ! and spaces/quotes).

@@ -1,6 +1,6 @@
 """The article registry: the source of truth for which article versions and chunks exist.
 
-SQLite (DATA_DIR/articles.sqlite3) by default, PostgreSQL with NEWSDESK_DATABASE_URL, through rag/db.py.
+SQLite (DATA_DIR/articles.sqlite3) by default, PostgreSQL with NEWSDESK_DATABASE_URL, through rag/storage/db.py.
 
 Chroma holds the vectors; this holds article bodies, metadata, content hashes and chunk offsets. An article's row and
 its chunk rows change in one transaction, so a retrieved chunk id that is not here (an orphan from an interrupted
@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 
-from rag.db import Database, Executor, Row, SqliteDatabase
+from rag.storage.db import Database, Executor, Row, SqliteDatabase
 from rag.types import Article, Chunk
 
 SCHEMA = """
@@ -52,7 +52,7 @@ WRITES = "registry-writes"
 
 class Registry:
     def __init__(self, db: Database | Path) -> None:
-        """``db``: an open database (rag/db.py), or the path of a SQLite file."""
+        """``db``: an open database (rag/storage/db.py), or the path of a SQLite file."""
         self.db = db if isinstance(db, Database) else SqliteDatabase(db)
         self.db.migrate("registry", MIGRATIONS)
 

@@ -8,12 +8,12 @@ from datetime import datetime
 
 import numpy as np
 
-from rag.embedders import Embedder
-from rag.keyword import KeywordIndex
-from rag.query import QueryAnalysis, analyze
-from rag.registry import Registry
-from rag.rerank import RerankConfig, idf_weights, question_terms, rerank
-from rag.store import VectorHit, VectorStore, Where
+from rag.retrieval.embedders import Embedder
+from rag.retrieval.query import QueryAnalysis, analyze
+from rag.retrieval.rerank import RerankConfig, idf_weights, question_terms, rerank
+from rag.storage.keyword import KeywordIndex
+from rag.storage.registry import Registry
+from rag.storage.store import VectorHit, VectorStore, Where
 from rag.types import Chunk, Filters, Passage
 
 # Dense hits fetched once per question and shared by its sub-searches (same quality on the dev split as one
@@ -38,7 +38,7 @@ class RetrievalConfig:
     focus_weight: float = 1.0  # weight of each per-outlet / per-day sub-ranking in the final fusion
     max_per_article: int = 0  # 0: no cap on chunks of one article in the results
     rrf_k: int = 10  # reciprocal-rank constant: smaller trusts the top of each ranking more
-    rerank: RerankConfig = field(default_factory=RerankConfig)  # sentence-level second stage (rag/rerank.py)
+    rerank: RerankConfig = field(default_factory=RerankConfig)  # sentence-level second stage (rag/retrieval/rerank.py)
 
 
 class Retriever:

@@ -1,4 +1,5 @@
-"""PostgreSQL behind rag/db.py's interface (psycopg 3 and its connection pool); the only module importing psycopg.
+"""PostgreSQL behind rag/storage/db.py's interface (psycopg 3 and its connection pool); the only module importing
+psycopg.
 
 One pool per URL per process, shared by every ``PostgresDatabase`` opened on it (registry, feeds, chat state,
 rate limits) and closed with the last of them. Connections are checked when borrowed, so after a server restart
@@ -17,7 +18,7 @@ from typing import Any
 import psycopg
 import psycopg_pool
 
-from rag.db import POOL_TIMEOUT_S, Database, DatabaseUnavailable, _Cursor, _pg_ddl, lock_key
+from rag.storage.db import POOL_TIMEOUT_S, Database, DatabaseUnavailable, _Cursor, _pg_ddl, lock_key
 
 POOL_MAX = 8
 _pools: dict[str, tuple[psycopg_pool.ConnectionPool, int]] = {}
