@@ -59,13 +59,11 @@ class _Entry:
     turns_started: int = 0
 
 
-class ConversationStore:
+class Bounds:
+    """The bounds every conversation store keeps, checked once; ``clock`` reads the time idle expiry counts in."""
+
     def __init__(
-        self,
-        max_conversations: int = 1000,
-        max_turns: int = 20,
-        idle_expiry_s: float = 3600.0,
-        clock: Callable[[], float] = time.monotonic,
+        self, max_conversations: int, max_turns: int, idle_expiry_s: float, clock: Callable[[], float]
     ) -> None:
         if max_conversations < 1 or max_turns < 1 or idle_expiry_s <= 0:
             raise ValueError("conversation bounds must be positive")
@@ -73,6 +71,17 @@ class ConversationStore:
         self.max_turns = max_turns
         self.idle_expiry_s = idle_expiry_s
         self._clock = clock
+
+
+class ConversationStore(Bounds):
+    def __init__(
+        self,
+        max_conversations: int = 1000,
+        max_turns: int = 20,
+        idle_expiry_s: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(max_conversations, max_turns, idle_expiry_s, clock)
         self._entries: OrderedDict[str, _Entry] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from rag.settings import Settings
 from rag.storage.conversations import (
+    Bounds,
     ChatTurn,
     Conversation,
     ConversationNotFound,
@@ -36,7 +37,7 @@ CREATE TABLE IF NOT EXISTS conversation_turns (
 """
 
 
-class DatabaseConversationStore:
+class DatabaseConversationStore(Bounds):
     def __init__(
         self,
         db: Database,
@@ -45,12 +46,7 @@ class DatabaseConversationStore:
         idle_expiry_s: float = 3600.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if max_conversations < 1 or max_turns < 1 or idle_expiry_s <= 0:
-            raise ValueError("conversation bounds must be positive")
-        self.max_conversations = max_conversations
-        self.max_turns = max_turns
-        self.idle_expiry_s = idle_expiry_s
-        self._clock = clock
+        super().__init__(max_conversations, max_turns, idle_expiry_s, clock)
         self._db = db
         db.migrate("conversations", [SCHEMA])
 
