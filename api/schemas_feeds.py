@@ -10,7 +10,7 @@ from rag.types import FEED_MAX_INTERVAL_S as MAX_INTERVAL_S
 from rag.types import FEED_MIN_INTERVAL_S as MIN_INTERVAL_S
 
 if TYPE_CHECKING:
-    from ingest.feeds import Feed
+    from ingest.feed_reports import Feed
 
 
 class FeedIn(BaseModel):

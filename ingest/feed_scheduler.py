@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from ingest.feeds import FeedManager, FeedReport
+from ingest.feed_reports import FeedReport
+from ingest.feeds import FeedManager
 from ingest.pipeline import Ingestor
 
 log = logging.getLogger("newsdesk.feeds")

@@ -13,16 +13,12 @@ items are done: a refresh stopped or killed midway keeps what it ingested and fe
 from __future__ import annotations
 
 import builtins
-import hashlib
-import html
-import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +26,8 @@ from urllib.parse import urlsplit
 import feedparser
 import httpx
 
+from ingest.feed_entries import entry_body_text, entry_fingerprint, entry_published
+from ingest.feed_reports import Feed, FeedError, FeedReport, ItemReport, RefreshReport
 from ingest.feed_schedule import (
     check_interval,
     claim,
@@ -82,76 +80,6 @@ CREATE INDEX IF NOT EXISTS items_link ON items(link);
 """
 
 
-class FeedError(ValueError):
-    """A feed URL cannot be added (the message says why)."""
-
-
-@dataclass(frozen=True)
-class Feed:
-    id: int
-    url: str
-    title: str
-    added_at: str
-    last_checked: str | None
-    last_error: str | None
-    etag: str | None = None
-    last_modified: str | None = None
-    items: int = 0  # items seen in the feed (and remembered)
-    interval_s: float = 0.0  # the feed's own interval, else NEWSDESK_FEED_INTERVAL_S
-    next_refresh: str | None = None  # None: due now
-    last_status: str | None = None
-    failures: int = 0  # consecutive failed refreshes
-    articles_added: int = 0
-    articles_updated: int = 0
-    refreshing: bool = False  # a live lease is held on it
-
-
-@dataclass
-class ItemReport:
-    guid: str
-    link: str
-    status: str  # added | updated | unchanged | duplicate | rejected | expired
-    article_id: str | None = None
-    reason: str | None = None
-
-
-@dataclass
-class FeedReport:
-    id: int
-    url: str
-    title: str = ""
-    status: str = "ok"  # ok | not_modified | error | busy (another refresh holds it) | interrupted
-    error: str | None = None
-    items: list[ItemReport] = field(default_factory=list)
-
-
-@dataclass
-class RefreshReport:
-    feeds: list[FeedReport] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(
-            ("added", "updated", "unchanged", "duplicate", "rejected", "expired", "feed_errors", "busy"), 0
-        )
-        for feed in self.feeds:
-            counts["feed_errors"] += feed.status == "error"
-            counts["busy"] += feed.status == "busy"
-            for item in feed.items:
-                counts[item.status] = counts.get(item.status, 0) + 1
-        return counts
-
-    def summary(self) -> str:
-        c = self.counts()
-        return (
-            f"{len(self.feeds)} feeds ({c['feed_errors']} failed): added {c['added']}, updated {c['updated']}, "
-            f"unchanged {c['unchanged']}, duplicates {c['duplicate']}, rejected {c['rejected']}, "
-            f"expired {c['expired']}" + (f"; {c['busy']} busy (being refreshed elsewhere)" if c["busy"] else "")
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"feeds": [asdict(f) for f in self.feeds], "counts": self.counts()}
-
-
 @dataclass
 class _Job:
     feed: FeedReport
@@ -171,40 +99,6 @@ def _now() -> datetime:
 
 def _iso(epoch: float | None) -> str | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
-
-
-def _fingerprint(entry: dict[str, Any]) -> str:
-    content = [c.get("value", "") for c in entry.get("content", []) or []]
-    parts = [
-        entry.get("title", ""),
-        entry.get("link", ""),
-        entry.get("summary", ""),
-        content,
-        entry.get("published", ""),
-        entry.get("updated", ""),
-    ]
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, default=str).encode()).hexdigest()
-
-
-def _strip_html(text: str) -> str:
-    text = re.sub(r"(?is)<(script|style)[^>]*>.*?</\1>", " ", text)
-    text = re.sub(r"(?i)<br\s*/?>|</p>", "\n\n", text)
-    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
-    return re.sub(r"\n\s*\n+", "\n\n", re.sub(r"[ \t]+", " ", text)).strip()
-
-
-def _entry_text(entry: dict[str, Any]) -> str:
-    contents = [c.get("value", "") for c in entry.get("content", []) or [] if c.get("value")]
-    best = max(contents, key=len) if contents else entry.get("summary", "") or ""
-    return _strip_html(str(best))
-
-
-def _entry_published(entry: dict[str, Any]) -> str | None:
-    for key in ("published_parsed", "updated_parsed"):
-        parsed = entry.get(key)
-        if parsed:
-            return datetime(*parsed[:6]).replace(tzinfo=UTC).isoformat()
-    return None
 
 
 class FeedManager:
@@ -457,7 +351,7 @@ class FeedManager:
             if not guid or guid in current:
                 continue
             current.add(guid)
-            fingerprint = _fingerprint(entry)
+            fingerprint = entry_fingerprint(entry)
             row = known.get(guid)
             if row is not None and row["fingerprint"] == fingerprint:
                 report.items.append(ItemReport(guid, link, "unchanged", row["article_id"]))
@@ -492,7 +386,7 @@ class FeedManager:
         entry, page = job.entry, job.page
         data: dict[str, Any] = {}
         note = None
-        entry_text = _entry_text(entry)
+        entry_text = entry_body_text(entry)
         if page is not None and page.ok:
             data = extract_article(page.text, page.url)
             page_body = str(data.get("body", "")).strip()
@@ -516,7 +410,7 @@ class FeedManager:
         data["title"] = data.get("title") or str(entry.get("title") or "")
         data["url"] = job.link or data.get("url") or ""
         data["author"] = data.get("author") or str(entry.get("author") or "")
-        data["published_at"] = _entry_published(entry) or data.get("published_at")
+        data["published_at"] = entry_published(entry) or data.get("published_at")
         result = self.ingestor.ingest([Record(job.link or job.guid, data)])
         if result.rejected:
             self._report(job, ItemReport(job.guid, job.link, "rejected", reason=result.rejected[0].reason))

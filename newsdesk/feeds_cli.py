@@ -24,8 +24,9 @@ def feeds_add(
 ) -> None:
     """Subscribe to a feed: a running `serve` or `worker` fetches it within NEWSDESK_FEED_POLL_S, then on its
     interval; `newsdesk feeds refresh` fetches it now."""
+    from ingest.feed_reports import FeedError
     from ingest.feed_schedule import parse_interval
-    from ingest.feeds import FeedError, FeedManager
+    from ingest.feeds import FeedManager
     from ingest.pipeline import Ingestor
     from rag.pipeline import build_services
 

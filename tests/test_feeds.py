@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from localhttp import Reply, Site, html_page, serve
 
-from ingest.feeds import FeedError, FeedManager, RefreshReport
+from ingest.feed_reports import FeedError, RefreshReport
+from ingest.feeds import FeedManager
 from ingest.pipeline import Ingestor
 from rag.pipeline import Services, build_services
 from rag.settings import Settings

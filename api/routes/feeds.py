@@ -12,8 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import IngestorDep
 from api.errors import responses
 from api.schemas_feeds import FeedIn, FeedList, FeedOut, RefreshIn, RefreshOut
+from ingest.feed_reports import FeedError
 from ingest.feed_scheduler import FeedScheduler
-from ingest.feeds import FeedError, FeedManager
+from ingest.feeds import FeedManager
 from ingest.pipeline import Ingestor
 
 router = APIRouter(prefix="/v1", tags=["feeds"])
