@@ -172,6 +172,14 @@ def test_a_factoid_answer_opens_with_a_verbatim_cited_phrase(harbor: Services) -
     assert len(answer.answer.split()) <= 45
 
 
+def test_a_who_question_is_answered_by_the_doer_of_its_verb(loaded: Services) -> None:
+    # The fictional sample article names the scorer before "scored" and the beaten side near "win ... final", which
+    # is nearer more of the question's words.
+    answer = ask(loaded, "Who scored the winning goal in the Coastal Cup final?")
+    assert answer.short_answer is not None
+    assert answer.short_answer.text == "Kofi Lindqvist"
+
+
 def test_who_questions_get_a_name_that_is_not_in_the_question(harbor: Services) -> None:
     answer = ask(harbor, "Which councillor voted against the budget?")
     assert answer.short_answer is not None
