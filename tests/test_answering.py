@@ -58,6 +58,7 @@ def test_a_two_part_question_is_split_into_its_parts() -> None:
         ("Okafor scored 84 goals in 85 games for the club.", "number", "84 goals"),
         ("The Gulls won 40-6 at home.", "score", "40-6"),
         ("The bridge reopened on October 3, 2023, after repairs.", "date", "October 3, 2023"),
+        ("The river crested on Friday, September 11, 2026, at dawn.", "date", "Friday, September 11, 2026"),
         ("She trained in Uxbridge, Ontario, as a child.", "place", "Uxbridge, Ontario"),
         ("The 18-year-old centre signed on Friday.", "age", "18-year-old"),
     ],

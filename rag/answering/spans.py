@@ -42,8 +42,10 @@ _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?"
     r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 )
+_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _DATE = re.compile(
-    rf"(?:{_MONTH}\.?\s+\d{{1,2}}(?!\d)(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    # A weekday before a full date belongs to it ("Friday, September 11, 2026"), not a phrase of its own.
+    rf"(?:(?:{_WEEKDAY},?\s+)?{_MONTH}\.?\s+\d{{1,2}}(?!\d)(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?"
     rf"|(?:early |late |mid-)?{_MONTH}(?:\s+(?:of\s+)?\d{{4}})?"
     r"|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
