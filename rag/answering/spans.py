@@ -25,7 +25,7 @@ _NUMBER_WORDS = (
 )
 _COUNT = re.compile(
     rf"(?<![\w.])(?:{_AMOUNT}(?:st|nd|rd|th)?{_SCALE}|{_NUMBER_WORDS}(?:[- ]{_NUMBER_WORDS})?)"
-    r"(?:[- ](?:[a-z]+))?(?:\s[a-z]+){0,2}",
+    r"(?:[- ](?:[a-z]+(?:-[a-z]+)*))?(?:\s[a-z]+(?:-[a-z]+)*){0,2}",
     re.I,
 )
 _SCORE = re.compile(r"(?<![\w.])(?:\d{1,3}\s?[-–]\s?\d{1,3}(?![\w%]|\.\d)|\d[\d,]*\s+votes?\s+to\s+\d[\d,]*)")
