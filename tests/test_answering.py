@@ -86,6 +86,11 @@ def test_phrases_of_the_expected_type_are_found_verbatim(
             "Commuters were 2.5 times likelier.",
             "2.5 times",
         ),
+        (
+            "How many laboratory-confirmed flu cases were there?",
+            "The county counted 412 laboratory-confirmed flu cases in May.",
+            "412 laboratory-confirmed flu cases",
+        ),
     ],
 )
 def test_a_count_keeps_its_ordinal_its_whole_noun_and_times(

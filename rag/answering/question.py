@@ -118,7 +118,8 @@ def _shape(text: str) -> QuestionShape:
     if lowered.startswith("why") or re.match(r"^(what|which) (was|is|were|are) the reasons?\b", lowered):
         return QuestionShape(text, "why", ())
     match = re.match(
-        r"^how (many|much|old|long|tall|high|far|big|large|fast|often)\b\s*([\w-]*(?:\s+[\w-]+){0,2})", lowered
+        r"^how (many|much|old|long|tall|high|far|big|large|fast|often)\b\s*([\w-]*(?:\s+[\w-]+){0,2})",
+        lowered,
     )
     if match:
         # "how many neural engines does": the counted noun runs to the verb.
