@@ -64,7 +64,8 @@ def test_no_verdict_when_no_sentence_is_about_the_claim() -> None:
     claim = _claim("Did the Port Avel council approve a solar roof for the ferry terminal?", "Port Avel")
     sentences = ["Port Avel's ferry terminal will open in June 2027, the mayor said."]
     verdict = _decide(claim, sentences)
-    assert verdict.lead is None and verdict.sentences == [0]  # the best sentence, shown without a Yes or No
+    # No verdict; the best sentence is shown, and the reader falls back to its negation against the question's.
+    assert verdict.lead is None and verdict.sentences == [0]
 
 
 def test_two_reports_are_decided_per_report() -> None:

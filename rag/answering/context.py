@@ -56,10 +56,9 @@ class QuestionContext:
         """How well sentence ``index`` binds the question: the names it asks about (each counts alike, however
         common among the passages) and its other terms (IDF-weighted), found in the sentence, next to it or in its
         passage (``rag.answering.answerability``)."""
-        candidate = self.candidates[index]
         terms = self.terms(question)
         named = self.names(question) & terms
-        where = (candidate.terms, self.near[index], self.passage_terms[candidate.passage - 1])
+        where = self._where(index)
         predicate = coverage(terms - named, *where, self.weights) if terms - named else None
         binding = coverage(named, *where, None) if named else None
         if predicate is None or binding is None:
@@ -74,11 +73,13 @@ class QuestionContext:
         """None of the question's terms other than its names is in sentence ``index``, next to it or in its
         passage: the sentence is about the asked entity but not about what is asked of it ("Who is the CEO of
         Rivian?" answered from a sentence about Rivian's trucks)."""
+        predicate = self.terms(question) - self.names(question)
+        return bool(predicate) and coverage(predicate, *self._where(index), None) == 0.0
+
+    def _where(self, index: int) -> tuple[set[str], set[str], set[str]]:
+        """The terms of sentence ``index``, of its neighbours and title, and of its passage."""
         candidate = self.candidates[index]
-        terms = self.terms(question)
-        predicate = terms - (self.names(question) & terms)
-        where = (candidate.terms, self.near[index], self.passage_terms[candidate.passage - 1])
-        return bool(predicate) and coverage(predicate, *where, None) == 0.0
+        return candidate.terms, self.near[index], self.passage_terms[candidate.passage - 1]
 
     def names(self, question: str) -> set[str]:
         if question not in self._names:

@@ -168,10 +168,10 @@ def _shape(text: str) -> QuestionShape:
     return QuestionShape(text, "open", ())
 
 
-_VERBS = frozenset(
+AUXILIARIES = frozenset(
     {"do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "will", "would", "can", "could"}
-    | {"should", "may", "might", "be", "been", "got", "get"}
 )
+_VERBS = AUXILIARIES | {"should", "may", "might", "be", "been", "got", "get"}
 
 
 def _until_verb(words: list[str]) -> list[str]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from rag.answering.answerability import UNTYPED
 from rag.answering.compose import ExtractiveWriter
 from rag.answering.context import QuestionContext
-from rag.answering.question import QuestionShape, part_shapes, read_question
+from rag.answering.question import AUXILIARIES, QuestionShape, part_shapes, read_question
 from rag.answering.spans import Phrase, find_phrases, person_like
 from rag.answering.yesno import NEGATION, Report, decide, read_claim
 from rag.text import content_terms
@@ -38,9 +38,6 @@ PLACE_CUE = 0.1  # a place is named after "in", "at", "from" ("Born in Alice Spr
 # Natural dev half A neutral at 0.1 (0.2 cost a question), MultiHop-RAG dev unchanged; the README's demo question
 # ("Who scored the winning goal in the Coastal Cup final?") had answered with the losing side named later.
 AGENT_CUE = 0.1
-_AUXILIARY = frozenset(
-    {"is", "are", "was", "were", "did", "does", "do", "has", "have", "had", "will", "would", "can", "could"}
-)
 _LOCATIVE = re.compile(r"\b(in|at|from|near|outside|inside|to)\s+(the\s+)?$", re.I)
 MULTIWORD_BONUS = 0.05  # a person's full name over a lone capitalised word
 NOT_A_PERSON = 0.15  # penalty of a "who" answer that names an organisation or event
@@ -190,7 +187,7 @@ class Reader:
             # 0.206 (half B), and moved no natural question.
             asked_negative = bool(NEGATION.search(shape.text))
             lead = "Yes" if bool(NEGATION.search(candidates[deciding[0]].text)) == asked_negative else "No"
-        if shape.kind == "choice" and lead is not None:
+        if shape.kind == "choice":
             option = shape.options[0] if lead == "Yes" else shape.options[1]
             lead = option[:1].upper() + option[1:]
         # Whether to answer at all stays the evidence's binding of the question (each named report's best sentence,
@@ -258,7 +255,7 @@ def _asked_verb(question: str) -> str:
     """The stem of the verb of a "Who <verb> ..." question ("score" for "Who scored ..."); empty when the question
     asks for an object ("Who did X beat?") or has no verb right after its wh-word."""
     match = re.match(r"^\s*who\s+(\w+)", question, re.I)
-    if not match or match.group(1).lower() in _AUXILIARY:
+    if not match or match.group(1).lower() in AUXILIARIES:
         return ""
     stems = content_terms(match.group(1))
     return stems[0] if stems else ""

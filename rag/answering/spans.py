@@ -48,7 +48,7 @@ _DATE = re.compile(
     rf"(?:(?:{_WEEKDAY},?\s+)?{_MONTH}\.?\s+\d{{1,2}}(?!\d)(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?"
     rf"|(?:early |late |mid-)?{_MONTH}(?:\s+(?:of\s+)?\d{{4}})?"
-    r"|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+    rf"|{_WEEKDAY}"
     r"|(?<![\w$€£.,])(?:19|20)\d{2}(?![\w%,.]\d))"
 )
 # A run of capitalised words (a name), allowing joining words and initials inside it.

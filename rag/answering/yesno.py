@@ -215,16 +215,13 @@ def decide(
         if order is not None:
             return Verdict(order, [report.sentences[0] for report in reports])
         return _compare(claim, sentences, cover, [report.sentences for report in reports])
-    about = [
-        i
-        for i in ranked
-        if name_share[i] >= NAMES_MIN and predicate_share(claim, sentences[i]) >= PREDICATE_MIN
-    ]
+    shares = {i: predicate_share(claim, sentences[i]) for i in ranked if name_share[i] >= NAMES_MIN}
+    about = [i for i, share in shares.items() if share >= PREDICATE_MIN]
     if not about:
         return Verdict(None, list(ranked[:1]))
     # The sentence that carries most of the claim decides (the retrieval rank breaks ties): "Florida State, ...,
     # became the first unbeaten champion left out of the field" over "Florida State as an unbeaten team would ...".
-    best = max(about, key=lambda i: predicate_share(claim, sentences[i]))
+    best = max(about, key=shares.__getitem__)
     return Verdict("No" if contradicts(claim, sentences[best]) else "Yes", [best])
 
 
