@@ -28,7 +28,6 @@ from typing import Any, Protocol
 # Advisory-lock key space: the first 8 bytes of sha256("newsdesk:" + name), as a signed 64-bit integer.
 MIGRATION_LOCK = "migrations"
 POOL_TIMEOUT_S = 5.0
-_MIGRATED: set[tuple[str, str, int]] = set()  # (database, component, version) migrated by this process
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -152,9 +151,6 @@ class Database:
     def migrate(self, component: str, steps: Sequence[str | Mapping[str, str]]) -> None:
         """Apply ``steps[n:]`` for a component at version n, once across every process: the version is read and
         advanced under the migration lock. A step is a script of ';'-separated statements, or one per dialect."""
-        done = (self.identity, component, len(steps))
-        if done in _MIGRATED:  # this process has already brought the component to this version
-            return
         with self.transaction(serial=MIGRATION_LOCK) as tx:  # one migrating process at a time
             tx.execute(
                 "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
@@ -172,8 +168,6 @@ class Database:
                     "SET version = excluded.version",
                     (component, len(steps)),
                 )
-        if self.dialect == "postgresql":  # a SQLite file may be deleted and made again: always checked (cheap)
-            _MIGRATED.add(done)
 
     def close(self) -> None:
         pass

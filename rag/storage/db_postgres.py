@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,6 +23,7 @@ from rag.storage.db import POOL_TIMEOUT_S, Database, DatabaseUnavailable, _Curso
 POOL_MAX = 8
 _pools: dict[str, tuple[psycopg_pool.ConnectionPool, int]] = {}
 _pools_lock = threading.Lock()
+_MIGRATED: set[tuple[str, str, int]] = set()  # (database, component, version) migrated by this process
 
 
 def _acquire_pool(url: str) -> psycopg_pool.ConnectionPool:
@@ -85,6 +86,14 @@ class PostgresDatabase(Database):
 
     def ddl(self, sql: str) -> str:
         return _pg_ddl(sql)
+
+    def migrate(self, component: str, steps: Sequence[str | Mapping[str, str]]) -> None:
+        """As ``Database.migrate``, once per process and version: a component this process has brought to this
+        version is not checked again (a SQLite file may be deleted and made again, so SQLite always checks)."""
+        done = (self.identity, component, len(steps))
+        if done not in _MIGRATED:
+            super().migrate(component, steps)
+            _MIGRATED.add(done)
 
     @contextmanager
     def _borrow(self) -> Iterator[Any]:

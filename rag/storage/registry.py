@@ -64,7 +64,7 @@ class Registry:
         return None if row is None else str(row["content_hash"])
 
     def chunk_ids(self, article_id: str) -> list[str]:
-        return [str(r["id"]) for r in self.db.query("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
+        return _chunk_ids(self.db, article_id)
 
     def replace(
         self,
@@ -79,7 +79,7 @@ class Registry:
         group copies of one story."""
         published = article.published_at
         with self._transaction() as db:
-            old = [str(r["id"]) for r in db.query("SELECT id FROM chunks WHERE article_id = ?", (article.id,))]
+            old = _chunk_ids(db, article.id)
             # The old version's row goes with its chunks and story entry (ON DELETE CASCADE), as a replace.
             db.execute("DELETE FROM articles WHERE id = ?", (article.id,))
             db.execute(
@@ -113,7 +113,7 @@ class Registry:
         with self._transaction() as db:
             if db.query_one("SELECT 1 FROM articles WHERE id = ?", (article_id,)) is None:
                 return None
-            ids = [str(r["id"]) for r in db.query("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
+            ids = _chunk_ids(db, article_id)
             db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
             db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             # The story's remaining copies are re-grouped under the earliest of them.
@@ -209,18 +209,16 @@ class Registry:
         return {str(r[0]) for r in self.db.query(f"SELECT id FROM articles {where}", params)}
 
     def articles_by_id(self, ids: Sequence[str]) -> dict[str, Article]:
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.db.query(f"SELECT * FROM articles WHERE id IN ({marks})", list(ids))
-        return {str(r["id"]): _article(r) for r in rows}
+        return {str(r["id"]): _article(r) for r in self._rows_by_id("articles", ids)}
 
     def chunks_by_id(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        return {str(r["id"]): _chunk(r) for r in self._rows_by_id("chunks", ids)}
+
+    def _rows_by_id(self, table: str, ids: Sequence[str]) -> list[Row]:
         if not ids:
-            return {}
+            return []
         marks = ",".join("?" * len(ids))
-        rows = self.db.query(f"SELECT * FROM chunks WHERE id IN ({marks})", list(ids))
-        return {str(r["id"]): _chunk(r) for r in rows}
+        return self.db.query(f"SELECT * FROM {table} WHERE id IN ({marks})", list(ids))
 
     def chunks_of(self, article_id: str) -> list[Chunk]:
         rows = self.db.query("SELECT * FROM chunks WHERE article_id = ? ORDER BY idx", (article_id,))
@@ -288,6 +286,10 @@ def _filters(
         clauses.append("published_ts <= ?")
         params.append(until.timestamp())
     return clauses, params
+
+
+def _chunk_ids(db: Executor, article_id: str) -> list[str]:
+    return [str(r["id"]) for r in db.query("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
 
 
 def _article(row: Row) -> Article:
