@@ -54,6 +54,11 @@ def error(status: int, code: str, message: str, headers: dict[str, str] | None =
     )
 
 
+def database_unavailable(exc: DatabaseUnavailable) -> JSONResponse:
+    """The 503 for a database that is down or restarting: from a route, or from the rate limiter before it."""
+    return error(503, "database_unavailable", str(exc), {"Retry-After": "5"})
+
+
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI `responses` entry for a route's error statuses, all with the one error model."""
     return {status: {"model": ErrorResponse, "description": DESCRIPTIONS[status]} for status in statuses}
@@ -83,7 +88,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DatabaseUnavailable)
     async def database_down(_: Request, exc: DatabaseUnavailable) -> JSONResponse:
-        return error(503, "database_unavailable", str(exc), {"Retry-After": "5"})
+        return database_unavailable(exc)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

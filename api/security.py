@@ -20,7 +20,7 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import error
+from api.errors import database_unavailable, error
 from api.limits import TokenBuckets
 from rag.settings import Settings
 from rag.storage.db import DatabaseUnavailable
@@ -130,7 +130,7 @@ class GuardMiddleware:
             try:
                 wait = await self._take(scope, bucket)
             except DatabaseUnavailable as exc:
-                await error(503, "database_unavailable", str(exc))(scope, receive, send)
+                await database_unavailable(exc)(scope, receive, send)
                 return
             if wait is not None and wait > 0:
                 seconds = max(1, math.ceil(wait))
