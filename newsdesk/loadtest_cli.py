@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -58,19 +59,22 @@ def loadtest(
     if store is not None and not (store / "articles.sqlite3").exists():
         console.print(f"[red]error:[/red] {store} is not a newsdesk data dir (no articles.sqlite3)")
         raise typer.Exit(2)
+    options = LoadOptions(
+        corpus=corpus,
+        queries=queries,
+        out=out,
+        clients=clients,
+        duration_s=duration,
+        ingest_share=ingest_share,
+        held_back=held_back,
+        limit_articles=limit_articles,
+        store=store,
+    )
     if replicas:
         from evals.loadtest_replicas import print_replicas, run_replicas_load
 
-        replica_options = LoadOptions(
-            corpus=corpus,
-            queries=queries,
-            out=out,
-            clients=clients,
-            duration_s=duration,
-            ingest_share=ingest_share,
-            held_back=held_back,
-            limit_articles=limit_articles,
-        )
+        # The replicas load their own store on a PostgreSQL server; --store names a local data dir.
+        replica_options = dataclasses.replace(options, store=None)
         try:
             replica_result = run_replicas_load(replica_options, replicas, console)
         except (ValueError, ServerFailed) as exc:
@@ -104,17 +108,6 @@ def loadtest(
         print_live(live_result, Console())
         typer.echo(f"wrote {out / 'live.json'}")
         raise typer.Exit(1 if live_result["load"]["errors"] else 0)
-    options = LoadOptions(
-        corpus=corpus,
-        queries=queries,
-        out=out,
-        clients=clients,
-        duration_s=duration,
-        ingest_share=ingest_share,
-        held_back=held_back,
-        limit_articles=limit_articles,
-        store=store,
-    )
     try:
         result = run_load(options, console)
     except (ValueError, ServerFailed) as exc:
